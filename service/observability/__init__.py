@@ -1,0 +1,14 @@
+"""Metrics (`GET /metrics`) and JSON access logs for the HTTP service."""
+
+from fastapi import FastAPI
+
+from service.observability.jsonlog import configure_access_log
+from service.observability.metrics import metrics_endpoint
+from service.observability.middleware import ObservabilityMiddleware
+
+
+def instrument(app: FastAPI, log_level: str) -> None:
+    """Serve `/metrics` and observe every request; call after adding the other middleware,
+    so that this one is outermost and sees the final status, headers and timing."""
+    app.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    app.add_middleware(ObservabilityMiddleware, logger=configure_access_log(log_level))

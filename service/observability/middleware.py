@@ -1,0 +1,141 @@
+"""Pure-ASGI middleware: Prometheus metrics and one JSON access-log line per HTTP request.
+
+It sees only sizes, status, headers it needs and the small problem+json bodies of errors —
+never request bodies, so no tensor data can reach a log line or a label.
+"""
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.observability import metrics
+
+_PROBLEM_TYPE = b"application/problem+json"
+# Problem bodies are small; this bounds what is buffered if one ever is not.
+_PROBLEM_BODY_LIMIT = 64 * 1024
+# Paths are client text: keep log lines short (the contract's ~120 characters).
+_PATH_LIMIT = 120
+_UNMATCHED = "unmatched"
+
+
+@dataclass(slots=True)
+class _Exchange:
+    """What the middleware learns about one request while it passes through."""
+
+    status: int | None = None
+    request_bytes: int = 0
+    response_bytes: int = 0
+    problem_body: bytearray | None = None
+    crashed: bool = False
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp, logger: logging.Logger) -> None:
+        self.app = app
+        self.logger = logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # The app stores request_id / elements here; make sure it is this dict it writes to.
+        scope.setdefault("state", {})
+        exchange = _Exchange()
+
+        async def counting_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                exchange.request_bytes += len(message.get("body", b""))
+            return message
+
+        async def observing_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                exchange.status = message["status"]
+                if _content_type(message.get("headers", ())).startswith(_PROBLEM_TYPE):
+                    exchange.problem_body = bytearray()
+            elif message["type"] == "http.response.body":
+                body = message.get("body", b"")
+                exchange.response_bytes += len(body)
+                problem = exchange.problem_body
+                if problem is not None and len(problem) < _PROBLEM_BODY_LIMIT:
+                    problem += body
+            await send(message)
+
+        start = time.perf_counter()
+        metrics.IN_FLIGHT.inc()
+        try:
+            await self.app(scope, counting_receive, observing_send)
+        except Exception:
+            # Before any response, the outer error middleware answers this with a 500 problem.
+            exchange.crashed = exchange.status is None
+            raise
+        finally:
+            metrics.IN_FLIGHT.dec()
+            self._record(scope, exchange, time.perf_counter() - start)
+
+    def _record(self, scope: Scope, exchange: _Exchange, seconds: float) -> None:
+        route = _route_template(scope)
+        # No response at all (e.g. the client went away mid-request) is counted as a 500.
+        status = exchange.status or 500
+        labels = (scope["method"], route, str(status))
+        metrics.REQUESTS.labels(*labels).inc()
+        metrics.LATENCY.labels(*labels).observe(seconds)
+        metrics.REQUEST_SIZE.labels(route).observe(exchange.request_bytes)
+
+        state = scope["state"]
+        elements = state.get("elements")
+        if status < 400 and isinstance(elements, int):
+            metrics.ELEMENTS.labels(route).inc(elements)
+        code = "internal_error" if exchange.crashed else _problem_code(exchange.problem_body)
+        if code is not None:
+            metrics.ERRORS.labels(code, route).inc()
+
+        if self.logger.isEnabledFor(logging.INFO):
+            fields: dict[str, object] = {
+                "request_id": state.get("request_id"),
+                "method": scope["method"],
+                "path": _shorten(scope["path"]),
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "request_bytes": exchange.request_bytes,
+                "response_bytes": exchange.response_bytes,
+            }
+            if isinstance(elements, int):
+                fields["elements"] = elements
+            if code is not None:
+                fields["code"] = code
+            self.logger.info("request", extra={"fields": fields})
+
+
+def _content_type(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            return value.lower()
+    return b""
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's path template (bounded label values), not the raw path."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else _UNMATCHED
+
+
+def _problem_code(body: bytearray | None) -> str | None:
+    """The `code` member of a problem+json body (every error response carries one)."""
+    if body is None:
+        return None
+    try:
+        code = orjson.loads(body).get("code")
+    except (orjson.JSONDecodeError, AttributeError):
+        return "unknown"
+    return code if isinstance(code, str) else "unknown"
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _PATH_LIMIT else text[: _PATH_LIMIT - 1] + "…"
