@@ -1,0 +1,148 @@
+"""``loss-service evaluate``: evaluate a dataset file against one or more service URLs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import get_args
+
+from rich.console import Console
+
+from service.evaluate.aggregate import REDUCTIONS, InconsistentAnswers
+from service.evaluate.client import ChunkError, RetryPolicy
+from service.evaluate.data import InputError, Mode, load_dataset
+from service.evaluate.encoding import EncodingError
+from service.evaluate.output import print_failure, print_summary, progress_bar, write_json
+from service.evaluate.requests import RequestOptions
+from service.evaluate.runner import evaluate_async
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _weight(text: str) -> Path | float:
+    """--sample-weight takes a number (sent as is) or a .npy file."""
+    try:
+        return float(text)
+    except ValueError:
+        return Path(text)
+
+
+def _class_weight(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("expected comma-separated numbers, e.g. 0.2,1,3") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="loss-service evaluate",
+        description="Evaluate softmax cross-entropy over a whole dataset, in chunks, against one "
+        "or more loss-service URLs; the chunks' answers are combined exactly.",
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "data",
+        type=Path,
+        help="a .npz with arrays logits|probabilities, labels and optionally sample_weight; a .npy "
+        "of predictions (with --labels); or .jsonl, one example per line with those fields",
+    )
+    data.add_argument("--labels", type=Path, help="labels .npy (with a .npy predictions file)")
+    data.add_argument("--sample-weight", type=_weight, help="a number, or a .npy of weights")
+    data.add_argument(
+        "--probabilities", action="store_true", help="the predictions are probabilities"
+    )
+    data.add_argument(
+        "--mode",
+        choices=get_args(Mode),
+        help="endpoint (default: categorical when labels have the predictions' shape, else sparse)",
+    )
+
+    body = parser.add_argument_group("request options (as in the request body)")
+    body.add_argument("--reduction", choices=[*REDUCTIONS, "none"], default="mean")
+    body.add_argument("--axis", type=int, help="class axis of the predictions (default -1)")
+    body.add_argument("--class-weight", type=_class_weight, help="C comma-separated weights")
+    body.add_argument("--label-smoothing", type=float)
+    body.add_argument("--ignore-index", type=int, help="label to ignore, e.g. -100 (sparse)")
+    body.add_argument("--epsilon", type=float, help="clip for probabilities (default 1e-7)")
+    body.add_argument("--precision", choices=["float32", "float64"])
+    body.add_argument(
+        "--per-example", action="store_true", help="collect per-example losses into --output"
+    )
+
+    send = parser.add_argument_group("sending")
+    send.add_argument(
+        "--url",
+        action="append",
+        dest="urls",
+        metavar="URL",
+        help="service base URL; repeat to spread chunks over replicas (default http://127.0.0.1:8000)",
+    )
+    send.add_argument("--chunk-size", type=int, default=1024, help="examples per request")
+    send.add_argument("--concurrency", type=int, default=4, help="requests in flight at most")
+    send.add_argument("--retries", type=int, default=4, help="retries per chunk (503, network)")
+    send.add_argument("--backoff", type=float, default=0.2, help="first backoff in seconds")
+    send.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    send.add_argument("--json", action="store_true", help="send nested arrays, not Tensors")
+
+    out = parser.add_argument_group("output")
+    out.add_argument("--output", "-o", type=Path, help="write the full result as JSON here")
+    out.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    console, errors = Console(), Console(stderr=True)
+    options = RequestOptions(
+        reduction=args.reduction,
+        axis=args.axis,
+        class_weight=args.class_weight,
+        label_smoothing=args.label_smoothing,
+        ignore_index=args.ignore_index,
+        epsilon=args.epsilon,
+        precision=args.precision,
+        per_example=args.per_example,
+    )
+    try:
+        dataset = load_dataset(
+            args.data,
+            labels=args.labels,
+            sample_weight=args.sample_weight,
+            probabilities=args.probabilities,
+        )
+        with progress_bar(errors, dataset.num_examples, not args.no_progress) as advance:
+            result = asyncio.run(
+                evaluate_async(
+                    dataset,
+                    args.urls or ["http://127.0.0.1:8000"],
+                    options,
+                    mode=args.mode,
+                    chunk_size=args.chunk_size,
+                    tensors=not args.json,
+                    concurrency=args.concurrency,
+                    retry=RetryPolicy(attempts=1 + max(0, args.retries), base_delay=args.backoff),
+                    timeout=args.timeout,
+                    on_answer=advance,
+                )
+            )
+    except (InputError, EncodingError) as exc:
+        errors.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        return EXIT_USAGE
+    except ChunkError as exc:
+        print_failure(errors, exc)
+        return EXIT_FAILED
+    except InconsistentAnswers as exc:
+        errors.print(f"[red]error:[/red] {exc}", highlight=False)
+        return EXIT_FAILED
+    print_summary(console, result)
+    if args.output is not None:
+        write_json(args.output, result)
+        console.print(f"result written to {args.output}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

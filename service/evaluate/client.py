@@ -1,0 +1,155 @@
+"""Sending chunks concurrently over several service URLs, with bounded retries and backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from service.evaluate.requests import Chunk
+
+# 503 is what a starting, draining or overloaded replica answers; anything else non-2xx is final.
+RETRY_STATUSES = frozenset({503})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: attempt k waits uniform(0, min(cap, base·2^k))."""
+
+    attempts: int = 5
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        backoff = rng.uniform(0.0, min(self.max_delay, self.base_delay * 2**attempt))
+        if retry_after is not None:
+            backoff = max(backoff, min(retry_after, self.max_delay))
+        return backoff
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A chunk's 200 response and how it was obtained."""
+
+    chunk: Chunk
+    payload: dict[str, Any]
+    url: str
+    attempts: int
+
+
+class ChunkError(Exception):
+    """A chunk could not be evaluated; carries what the user needs to find the bad rows."""
+
+    def __init__(
+        self,
+        chunk: Chunk,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        problem: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"chunk {chunk.index} ({chunk.rows}) at {url}: {reason}")
+        self.chunk = chunk
+        self.url = url
+        self.reason = reason
+        self.status = status
+        self.problem = problem
+
+
+@dataclass
+class Sender:
+    """POSTs chunks to ``<url><path>``; chunk i starts at URL i mod n and moves on when retrying."""
+
+    urls: Sequence[str]
+    path: str
+    concurrency: int = 4
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: float = 60.0
+    transport: httpx.AsyncBaseTransport | None = None
+    request_prefix: str = "evaluate"
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    async def send_all(
+        self, chunks: Iterable[Chunk], on_answer: Callable[[Answer], None] | None = None
+    ) -> list[Answer]:
+        """Answers in chunk order; the first failing chunk cancels the rest and is raised."""
+        if not self.urls:
+            raise ValueError("at least one service URL is needed")
+        answers: list[Answer] = []
+        pending = iter(chunks)  # shared by the workers, so at most `concurrency` are in flight
+
+        async def worker(client: httpx.AsyncClient) -> None:
+            for chunk in pending:
+                answer = await self.send(client, chunk)
+                answers.append(answer)
+                if on_answer is not None:
+                    on_answer(answer)
+
+        async with httpx.AsyncClient(transport=self.transport, timeout=self.timeout) as client:
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(max(1, self.concurrency)):
+                        group.create_task(worker(client))
+            except* ChunkError as failures:
+                # Several workers may fail at once; report the earliest chunk.
+                errors = [e for e in failures.exceptions if isinstance(e, ChunkError)]
+                raise min(errors, key=lambda e: e.chunk.index) from None
+        return sorted(answers, key=lambda a: a.chunk.index)
+
+    async def send(self, client: httpx.AsyncClient, chunk: Chunk) -> Answer:
+        last_reason = "no attempt made"
+        url = self.urls[chunk.index % len(self.urls)]
+        for attempt in range(self.retry.attempts):
+            url = self.urls[(chunk.index + attempt) % len(self.urls)]
+            retry_after: float | None = None
+            try:
+                response = await client.post(
+                    url + self.path,
+                    content=chunk.body,
+                    headers={
+                        "content-type": "application/json",
+                        "x-request-id": f"{self.request_prefix}-{chunk.index}-{attempt}",
+                    },
+                )
+            except httpx.TransportError as exc:
+                last_reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            else:
+                if response.status_code == 200:
+                    return Answer(chunk, orjson.loads(response.content), url, attempt + 1)
+                problem = _problem(response)
+                if response.status_code not in RETRY_STATUSES:
+                    raise ChunkError(
+                        chunk,
+                        url,
+                        f"HTTP {response.status_code}",
+                        status=response.status_code,
+                        problem=problem,
+                    )
+                last_reason = f"HTTP {response.status_code}"
+                retry_after = _retry_after(response)
+            if attempt + 1 < self.retry.attempts:
+                await self.sleep(self.retry.delay(attempt, retry_after, self.rng))
+        reason = f"gave up after {self.retry.attempts} attempts ({last_reason})"
+        raise ChunkError(chunk, url, reason)
+
+
+def _problem(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers["retry-after"]))
+    except (KeyError, ValueError):
+        return None  # absent, or an HTTP date: fall back to the backoff

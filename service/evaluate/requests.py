@@ -1,0 +1,146 @@
+"""Splitting a dataset into chunks along the example axis and building each chunk's request body."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import EllipsisType
+from typing import Any
+
+import numpy as np
+import orjson
+
+from service.evaluate.data import Array, Dataset, InputError, Mode
+from service.evaluate.encoding import check_json_numbers, to_nested, to_tensor
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """Body fields other than the arrays; ``None`` leaves a field to the service's default."""
+
+    reduction: str = "mean"
+    axis: int | None = None
+    class_weight: tuple[float, ...] | None = None
+    label_smoothing: float | None = None
+    ignore_index: int | None = None
+    epsilon: float | None = None
+    precision: str | None = None
+    per_example: bool = False
+
+    @property
+    def wants_losses(self) -> bool:
+        return self.per_example or self.reduction == "none"
+
+    def fields(self, mode: Mode) -> dict[str, Any]:
+        if mode == "categorical" and self.ignore_index is not None:
+            raise InputError("ignore_index applies to sparse labels only")
+        # Chunks always ask for "sum": the requested reduction is computed from the combined
+        # statistics, and a per-chunk zero denominator (say, a fully padded chunk) is no warning.
+        body: dict[str, Any] = {"reduction": "sum", "per_example": self.wants_losses}
+        optional = {
+            "axis": self.axis,
+            "class_weight": None if self.class_weight is None else list(self.class_weight),
+            "label_smoothing": self.label_smoothing,
+            "ignore_index": self.ignore_index,
+            "epsilon": self.epsilon,
+            "precision": self.precision,
+        }
+        body.update({key: value for key, value in optional.items() if value is not None})
+        return body
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows ``start:stop`` of the dataset, as one serialised request body."""
+
+    index: int
+    start: int
+    stop: int
+    body: bytes
+
+    @property
+    def rows(self) -> str:
+        return f"rows {self.start}–{self.stop - 1}" if self.stop > self.start else "no rows"
+
+
+def row_ranges(num_examples: int, chunk_size: int) -> list[tuple[int, int]]:
+    """Contiguous ``[start, stop)`` ranges; an empty dataset is still one (empty) request."""
+    if chunk_size < 1:
+        raise InputError("the chunk size must be at least 1")
+    if num_examples <= 1:
+        return [(0, num_examples)]
+    return [(s, min(s + chunk_size, num_examples)) for s in range(0, num_examples, chunk_size)]
+
+
+def class_axis_check(dataset: Dataset, axis: int | None) -> None:
+    """Chunking splits the first axis, so it must be the example axis, not the class axis."""
+    ndim = dataset.predictions.ndim
+    if ndim >= 2 and axis is not None and axis % ndim == 0:
+        raise InputError(
+            f"--axis {axis} makes the first axis the class axis; the first axis must hold the "
+            "examples (move the class axis, e.g. with np.moveaxis)"
+        )
+
+
+class RequestBuilder:
+    """Builds request bodies for row ranges; arrays are sliced lazily, one chunk at a time."""
+
+    def __init__(
+        self, dataset: Dataset, options: RequestOptions, mode: Mode, *, tensors: bool = True
+    ) -> None:
+        class_axis_check(dataset, options.axis)
+        if not tensors:
+            # Checked up front so that no request is sent for data that cannot be encoded.
+            for name, array in _arrays(dataset).items():
+                check_json_numbers(array, name)
+        self._data = dataset
+        self._fields = options.fields(mode)
+        self._tensors = tensors
+        self._split_weight = _weight_has_example_axis(dataset)
+
+    def chunks(self, chunk_size: int) -> Iterator[Chunk]:
+        """Validated now; each body is built only when the sender asks for the next chunk."""
+        ranges = row_ranges(self._data.num_examples, chunk_size)
+        return (
+            Chunk(index, start, stop, self.body(start, stop))
+            for index, (start, stop) in enumerate(ranges)
+        )
+
+    def body(self, start: int, stop: int) -> bytes:
+        data = self._data
+        whole = data.predictions.ndim == 1  # a single example: never split
+        rows: slice | EllipsisType = ... if whole else slice(start, stop)
+        body = dict(self._fields)
+        body[data.prediction_field] = self._encode(data.predictions[rows])
+        body["labels"] = self._encode(data.labels[rows])
+        weight = data.sample_weight
+        if isinstance(weight, np.ndarray):
+            part = weight[rows] if self._split_weight and not whole else weight
+            body["sample_weight"] = self._encode(part)
+        elif weight is not None:
+            body["sample_weight"] = weight
+        return orjson.dumps(body)
+
+    def _encode(self, array: Array) -> Any:
+        return to_tensor(array) if self._tensors else to_nested(array)
+
+
+def _weight_has_example_axis(dataset: Dataset) -> bool:
+    """True when the weights carry the example axis (``[N, 1]`` on ``[N, T]``); otherwise they
+    broadcast over the examples (a scalar, ``[T]``, ``[1, T]``) and go whole with every chunk."""
+    weight = dataset.sample_weight
+    per_example_ndim = dataset.predictions.ndim - 1
+    return (
+        isinstance(weight, np.ndarray)
+        and weight.ndim == per_example_ndim
+        and weight.ndim >= 1
+        and weight.shape[0] == dataset.num_examples
+        and weight.shape[0] != 1
+    )
+
+
+def _arrays(dataset: Dataset) -> dict[str, Array]:
+    arrays = {dataset.prediction_field: dataset.predictions, "labels": dataset.labels}
+    if isinstance(dataset.sample_weight, np.ndarray):
+        arrays["sample_weight"] = dataset.sample_weight
+    return arrays

@@ -1,0 +1,153 @@
+"""One evaluation: chunk the dataset, send the chunks, combine the answers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from service.evaluate.aggregate import Totals, combined_losses, combined_shape, same_everywhere
+from service.evaluate.client import Answer, RetryPolicy, Sender
+from service.evaluate.data import Array, Dataset, Mode
+from service.evaluate.requests import RequestBuilder, RequestOptions
+
+ENDPOINTS: dict[Mode, str] = {
+    "sparse": "/v1/cross-entropy/sparse",
+    "categorical": "/v1/cross-entropy/categorical",
+}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The combined result; ``loss`` is the requested reduction, ``reductions`` all of them."""
+
+    endpoint: Mode
+    reduction: str
+    totals: Totals
+    num_examples: int
+    num_classes: int
+    shape: list[int]
+    precision: str
+    warnings: list[dict[str, Any]]
+    chunk_size: int
+    chunks: int
+    attempts: int
+    answers_per_url: dict[str, int]
+    losses: Array | None = field(default=None, repr=False)
+
+    @property
+    def loss(self) -> float | None:
+        return self.totals.reduce(self.reduction)
+
+    @property
+    def reductions(self) -> dict[str, float | None]:
+        return self.totals.all_reductions()
+
+    def to_json(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "endpoint": self.endpoint,
+            "reduction": self.reduction,
+            "loss": self.loss,
+            "reductions": self.reductions,
+            "statistics": {
+                "loss_sum": self.totals.loss_sum,
+                "weight_sum": self.totals.weight_sum,
+                "count": self.totals.count,
+                "nonzero_weight_count": self.totals.nonzero_weight_count,
+                "num_examples": self.num_examples,
+                "num_classes": self.num_classes,
+                "shape": self.shape,
+                "precision": self.precision,
+            },
+            "requests": {
+                "chunk_size": self.chunk_size,
+                "chunks": self.chunks,
+                "attempts": self.attempts,
+                "answers_per_url": self.answers_per_url,
+            },
+            "warnings": self.warnings,
+        }
+        if self.losses is not None:
+            result["losses"] = self.losses.tolist()
+        return result
+
+
+async def evaluate_async(
+    dataset: Dataset,
+    urls: Sequence[str],
+    options: RequestOptions | None = None,
+    *,
+    mode: Mode | None = None,
+    chunk_size: int = 1024,
+    tensors: bool = True,
+    concurrency: int = 4,
+    retry: RetryPolicy | None = None,
+    timeout: float = 60.0,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_answer: Callable[[Answer], None] | None = None,
+) -> Evaluation:
+    """Evaluate ``dataset`` in chunks of ``chunk_size`` examples; raises ChunkError on failure."""
+    options = options or RequestOptions()
+    mode = mode or dataset.mode()
+    data = dataset.normalised(mode)
+    builder = RequestBuilder(data, options, mode, tensors=tensors)
+    sender = Sender(
+        urls=[url.rstrip("/") for url in urls],
+        path=ENDPOINTS[mode],
+        concurrency=concurrency,
+        retry=retry or RetryPolicy(),
+        timeout=timeout,
+        transport=transport,
+        request_prefix=f"evaluate-{uuid.uuid4().hex[:8]}",
+    )
+    answers = await sender.send_all(builder.chunks(chunk_size), on_answer)
+    payloads = [answer.payload for answer in answers]
+    single = data.predictions.ndim == 1
+    totals = Totals.of(payloads)
+    warnings = merge_warnings(answers)
+    if options.reduction != "none" and totals.reduce(options.reduction) is None:
+        warnings.append(
+            {
+                "code": "zero_denominator",
+                "message": f"the denominator of {options.reduction!r} is 0 over the whole dataset; "
+                "loss is null",
+                "chunks": [],
+            }
+        )
+    return Evaluation(
+        endpoint=mode,
+        reduction=options.reduction,
+        totals=totals,
+        num_examples=data.num_examples,
+        num_classes=int(same_everywhere(payloads, "num_classes")),
+        shape=combined_shape(payloads, single),
+        precision=str(same_everywhere(payloads, "precision")),
+        warnings=warnings,
+        chunk_size=chunk_size,
+        chunks=len(answers),
+        attempts=sum(answer.attempts for answer in answers),
+        answers_per_url=dict(Counter(answer.url for answer in answers)),
+        losses=combined_losses(payloads, single) if options.wants_losses else None,
+    )
+
+
+def evaluate(dataset: Dataset, urls: Sequence[str], **kwargs: Any) -> Evaluation:
+    """Synchronous :func:`evaluate_async` (same arguments)."""
+    return asyncio.run(evaluate_async(dataset, urls, **kwargs))
+
+
+def merge_warnings(answers: Sequence[Answer]) -> list[dict[str, Any]]:
+    """One entry per warning code, with the chunks that raised it (pointers are chunk-relative)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for answer in answers:
+        for warning in answer.payload.get("warnings", []):
+            entry = merged.setdefault(
+                warning["code"], {**warning, "chunks": [], "first_rows": answer.chunk.rows}
+            )
+            entry["chunks"].append(answer.chunk.index)
+    return list(merged.values())
