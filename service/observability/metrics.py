@@ -35,7 +35,7 @@ ELEMENTS = Counter(
 )
 ERRORS = Counter(
     "loss_service_errors",
-    "Problem responses (application/problem+json), by problem `code` and route template.",
+    "Problem responses, by their `code` and route template.",
     ("code", "route"),
 )
 IN_FLIGHT = Gauge(

@@ -1,24 +1,18 @@
 """Pure-ASGI middleware: Prometheus metrics and one JSON access-log line per HTTP request.
 
-It sees only sizes, status, headers it needs and the small problem+json bodies of errors —
-never request bodies, so no tensor data can reach a log line or a label.
+It sees only sizes, the status, and what the app leaves in `scope["state"]` (`request_id`,
+`problem_code`, `elements`) — never a body, so no tensor data can reach a log line or a label.
 """
 
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.problems import clip
 from service.observability import metrics
 
-_PROBLEM_TYPE = b"application/problem+json"
-# Problem bodies are small; this bounds what is buffered if one ever is not.
-_PROBLEM_BODY_LIMIT = 64 * 1024
-# Paths are client text: keep log lines short (the contract's ~120 characters).
-_PATH_LIMIT = 120
 _UNMATCHED = "unmatched"
 
 
@@ -29,7 +23,6 @@ class _Exchange:
     status: int | None = None
     request_bytes: int = 0
     response_bytes: int = 0
-    problem_body: bytearray | None = None
     crashed: bool = False
 
 
@@ -55,14 +48,8 @@ class ObservabilityMiddleware:
         async def observing_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 exchange.status = message["status"]
-                if _content_type(message.get("headers", ())).startswith(_PROBLEM_TYPE):
-                    exchange.problem_body = bytearray()
             elif message["type"] == "http.response.body":
-                body = message.get("body", b"")
-                exchange.response_bytes += len(body)
-                problem = exchange.problem_body
-                if problem is not None and len(problem) < _PROBLEM_BODY_LIMIT:
-                    problem += body
+                exchange.response_bytes += len(message.get("body", b""))
             await send(message)
 
         start = time.perf_counter()
@@ -90,15 +77,16 @@ class ObservabilityMiddleware:
         elements = state.get("elements")
         if status < 400 and isinstance(elements, int):
             metrics.ELEMENTS.labels(route).inc(elements)
-        code = "internal_error" if exchange.crashed else _problem_code(exchange.problem_body)
-        if code is not None:
+        code = "internal_error" if exchange.crashed else state.get("problem_code")
+        if isinstance(code, str):
             metrics.ERRORS.labels(code, route).inc()
 
         if self.logger.isEnabledFor(logging.INFO):
             fields: dict[str, object] = {
                 "request_id": state.get("request_id"),
                 "method": scope["method"],
-                "path": _shorten(scope["path"]),
+                # Paths are client text: as short as everything else the service echoes.
+                "path": clip(scope["path"]),
                 "route": route,
                 "status": status,
                 "duration_ms": round(seconds * 1000, 3),
@@ -107,16 +95,9 @@ class ObservabilityMiddleware:
             }
             if isinstance(elements, int):
                 fields["elements"] = elements
-            if code is not None:
+            if isinstance(code, str):
                 fields["code"] = code
             self.logger.info("request", extra={"fields": fields})
-
-
-def _content_type(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
-    for name, value in headers:
-        if name.lower() == b"content-type":
-            return value.lower()
-    return b""
 
 
 def _route_template(scope: Scope) -> str:
@@ -124,18 +105,3 @@ def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else _UNMATCHED
-
-
-def _problem_code(body: bytearray | None) -> str | None:
-    """The `code` member of a problem+json body (every error response carries one)."""
-    if body is None:
-        return None
-    try:
-        code = orjson.loads(body).get("code")
-    except (orjson.JSONDecodeError, AttributeError):
-        return "unknown"
-    return code if isinstance(code, str) else "unknown"
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= _PATH_LIMIT else text[: _PATH_LIMIT - 1] + "…"

@@ -36,17 +36,25 @@ class Reference:
         return list(self.losses.shape)
 
     def loss(self, reduction: str) -> float | None:
-        """The reduced loss; None where the contract says `loss: null`."""
-        if reduction == "none":
-            return None
-        if reduction == "sum":
-            return self.loss_sum
-        denominator = {
-            "mean": self.weight_sum,
-            "sum_over_batch_size": float(self.count),
-            "sum_by_nonzero_weights": float(self.nonzero_weight_count),
-        }[reduction]
-        return None if denominator == 0 else self.loss_sum / denominator
+        return reduce(
+            reduction, self.loss_sum, self.weight_sum, self.count, self.nonzero_weight_count
+        )
+
+
+def reduce(
+    reduction: str, loss_sum: float, weight_sum: float, count: int, nonzero_weight_count: int
+) -> float | None:
+    """The contract's reduced loss from the four statistics; None where it says `loss: null`."""
+    if reduction == "none":
+        return None
+    if reduction == "sum":
+        return loss_sum
+    denominator = {
+        "mean": weight_sum,
+        "sum_over_batch_size": float(count),
+        "sum_by_nonzero_weights": float(nonzero_weight_count),
+    }[reduction]
+    return None if denominator == 0 else loss_sum / denominator
 
 
 def _class_last(predictions: Any, axis: int) -> npt.NDArray[np.float64]:

@@ -40,11 +40,11 @@ def tensor(values: Any, dtype: str) -> dict[str, Any]:
     if dtype == "bfloat16":
         array = _bfloat16_bits(values)
     else:
-        array = np.ascontiguousarray(values, dtype=_NUMPY_DTYPES[dtype])
+        array = np.asarray(values, dtype=_NUMPY_DTYPES[dtype])
     return {
         "dtype": dtype,
         "shape": list(array.shape),
-        "data": base64.b64encode(array.tobytes()).decode("ascii"),
+        "data": base64.b64encode(array.tobytes(order="C")).decode("ascii"),
     }
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pytest
 
+from .compare import assert_published
 from .numpy_reference import Reference, categorical, from_request, sparse
 from .tensor import decode, rounded, tensor
 from .vectors import (
@@ -22,15 +22,6 @@ from .vectors import (
 
 # The published "ref" numbers are float64 results printed to 7 significant digits.
 REL = 6e-7
-
-
-def assert_published(actual: Any, expected: Any, rel: float) -> None:
-    """Compare nested values; a published None in a list means "not published", skip it."""
-    for got, want in zip(
-        np.ravel(actual), np.ravel(np.asarray(expected, dtype=object)), strict=True
-    ):
-        if want is not None:
-            assert got == pytest.approx(want, rel=rel, abs=1e-300)
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v.id)
@@ -122,3 +113,9 @@ def test_bfloat16_rounds_to_nearest_even() -> None:
         1 + 2**-6,
         1 + 2**-7,
     ]
+
+
+def test_scalar_tensor_keeps_shape() -> None:
+    scalar = tensor(5, "int64")
+    assert scalar["shape"] == []
+    assert decode(scalar).tolist() == 5

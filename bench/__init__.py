@@ -1,0 +1,1 @@
+"""Benchmarks of loss-service against torch and a typical FastAPI peer (bench/README.md)."""

@@ -1,0 +1,1 @@
+"""Peer services the benchmark compares loss-service against."""

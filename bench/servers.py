@@ -1,0 +1,99 @@
+"""Start the service or the peer under uvicorn on a free 127.0.0.1 port, and stop it again."""
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from subprocess import STDOUT
+
+import httpx
+
+from bench.common import REPO_ROOT, bench_env
+from bench.payloads import HttpPayload
+
+SERVICE_APP = "service.main:app"
+PEER_APP = "bench.peers.typical_fastapi:app"
+APPS = {"service": SERVICE_APP, "peer": PEER_APP}
+SPARSE_PATH = "/v1/cross-entropy/sparse"
+
+_STARTUP_TIMEOUT_S = 60.0
+_STOP_TIMEOUT_S = 10.0
+REQUEST_TIMEOUT_S = 120.0
+_CHECK_RTOL = 1e-4  # JSON decimals and float32 compute both sit far inside this
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    pid: int
+    base_url: str
+
+    @property
+    def sparse_url(self) -> str:
+        return self.base_url + SPARSE_PATH
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_healthy(proc: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    deadline = time.monotonic() + _STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}; see {log}")
+        try:
+            if httpx.get(base_url + "/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server at {base_url} not healthy after {_STARTUP_TIMEOUT_S} s; see {log}")
+
+
+@contextmanager
+def running(name: str, log_dir: Path) -> Iterator[Server]:
+    """Run `APPS[name]` the way production does: uvloop, httptools, one worker, no access log."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", APPS[name], "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--loop", "uvloop", "--http", "httptools"]
+    cmd += ["--no-access-log", "--log-level", "warning"]
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"server-{name}.log"
+    with log.open("ab") as log_file:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=bench_env(), stdout=log_file, stderr=STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(proc, base_url, log)
+        yield Server(name, proc.pid, base_url)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def post_checked(server: Server, payload: HttpPayload) -> float:
+    """Post one body, verify the loss against float64, and return the seconds it took."""
+    start = time.perf_counter()
+    response = httpx.post(
+        server.sparse_url,
+        content=payload.body,
+        headers={"Content-Type": "application/json"},
+        timeout=REQUEST_TIMEOUT_S,
+    )
+    elapsed = time.perf_counter() - start
+    if response.status_code != 200:
+        raise RuntimeError(f"{server.name} answered {response.status_code}: {response.text[:300]}")
+    loss = float(response.json()["loss"])
+    if abs(loss - payload.expected_loss) > _CHECK_RTOL * abs(payload.expected_loss):
+        raise RuntimeError(f"{server.name} loss {loss} != expected {payload.expected_loss}")
+    return elapsed

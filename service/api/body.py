@@ -1,0 +1,43 @@
+"""The request body, read once, within the size limit, as JSON bytes."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from .problems import ProblemError, item
+
+
+def _too_large(size: int | str, limit: int) -> ProblemError:
+    return ProblemError(
+        "too_large", f"The request body ({size} bytes) exceeds the limit of {limit} bytes",
+        errors=[item("too_large", "", "body too large", expected=limit, received=size)],
+        hint="send Tensors (base64) instead of nested JSON arrays, or split the batch and combine "
+        "loss_sum, weight_sum and count", headers={"Connection": "close"})
+
+
+def check_media_type(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return  # a bare body is taken as JSON
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise ProblemError(
+            "unsupported_media_type", f"Content-Type must be application/json, got {media[:60]!r}",
+            errors=[item("unsupported_media_type", "", "unsupported media type", expected="application/json",
+                         received=media[:60])],
+            hint="curl: add -H 'Content-Type: application/json' (plain -d sends form data)")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body; 413 as soon as the declared or the streamed size passes ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(f"more than {limit}", limit)
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,56 @@
+"""Exception handlers: every failure leaves as application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .pointers import pointer
+from .problems import ProblemError, clip, item, render
+
+logger = logging.getLogger("service.errors")
+
+
+def install(app: FastAPI) -> None:
+    def max_items(request: Request) -> int:
+        return int(request.app.state.settings.max_error_items)
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ProblemError)
+        return render(exc, request, max_items(request))
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        path = clip(request.url.path)
+        if exc.status_code == 405:
+            problem = ProblemError("method_not_allowed", f"{request.method[:10]} is not allowed on {path}",
+                                   headers=exc.headers)
+        elif exc.status_code == 404:
+            problem = ProblemError("not_found", f"No endpoint at {path}",
+                                   hint="see /docs or /openapi.json for the endpoints")
+        else:
+            raise exc
+        return render(problem, request, max_items(request))
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        # Only reachable for parameters FastAPI itself validates; request bodies are parsed by hand.
+        assert isinstance(exc, RequestValidationError)
+        items = [item("invalid_field", pointer(*e["loc"][1:]), e["msg"]) for e in exc.errors()]
+        return render(ProblemError("invalid_field", items[0]["message"], errors=items), request,
+                      max_items(request))
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        logger.exception("unhandled error", extra={"request_id": request.scope.get("state", {})
+                                                    .get("request_id")})
+        return render(ProblemError("internal_error", "The server failed; the request id identifies the log"),
+                      request, max_items(request))
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(Exception, on_crash)

@@ -1,0 +1,173 @@
+"""Request and response bodies (Pydantic v2). One model serves both validation and the OpenAPI document.
+
+Nested arrays are spelled out rank by rank: the OpenAPI document must not contain recursive schemas,
+which two common client generators cannot handle.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..losses import Reduction
+
+MAX_TENSOR_RANK = 8
+
+Floats1 = list[float]
+Floats2 = list[list[float]]
+Floats3 = list[list[list[float]]]
+Floats4 = list[list[list[list[float]]]]
+Ints1 = list[int]
+Ints2 = list[list[int]]
+Ints3 = list[list[list[int]]]
+Ints4 = list[list[list[list[int]]]]
+
+# left_to_right: the first rank that fits wins, and a wrong rank fails on the first element, so the
+# union costs one cheap probe per rank rather than a full validation per member.
+FloatArray = Annotated[Floats1 | Floats2 | Floats3 | Floats4, Field(union_mode="left_to_right")]
+IntArray = Annotated[Ints1 | Ints2 | Ints3 | Ints4, Field(union_mode="left_to_right")]
+# Per-example losses: a number for one example, else nested like the per-example shape (rank < 8).
+NestedLosses = Annotated[
+    float
+    | list[float]
+    | list[list[float]]
+    | list[list[list[float]]]
+    | list[list[list[list[float]]]]
+    | list[list[list[list[list[float]]]]]
+    | list[list[list[list[list[list[float]]]]]]
+    | list[list[list[list[list[list[list[float]]]]]]],
+    Field(union_mode="left_to_right"),
+]
+
+TensorDtype = Literal["float16", "bfloat16", "float32", "float64", "int32", "int64"]
+
+
+class StrictModel(BaseModel):
+    # Unknown fields are errors (a misspelt option must never be silently ignored) and types are strict:
+    # true/false and strings are not numbers.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Tensor(StrictModel):
+    """A compact array: little-endian, row-major bytes, base64-encoded."""
+
+    dtype: TensorDtype = Field(description="element type; bfloat16 is the upper half of a float32")
+    shape: list[Annotated[int, Field(ge=0)]] = Field(
+        max_length=MAX_TENSOR_RANK, description="dimensions, outermost first; [] is a scalar")
+    data: str = Field(
+        json_schema_extra={"format": "byte"},
+        description="base64 of prod(shape) × itemsize bytes, little-endian, row-major (C order)")
+
+
+class CrossEntropyOptions(StrictModel):
+    """Fields shared by both cross-entropy endpoints."""
+
+    logits: FloatArray | Tensor | None = Field(
+        None, description="unnormalised scores, classes on `axis`; exactly one of logits / probabilities. "
+        "`-Infinity` (JSON) or -inf (Tensor) masks a class")
+    probabilities: FloatArray | Tensor | None = Field(
+        None, description="predicted probabilities (Keras from_logits=False): each row is divided by its "
+        "sum, then clipped to [epsilon, 1 - epsilon]")
+    axis: int = Field(-1, description="the class axis of the predictions; 1 takes PyTorch's (N, C, d1, ...)")
+    reduction: Reduction = Field(
+        "mean", description="mean: Σwl/Σw (torch 'mean'); sum; sum_over_batch_size: Σwl/#counted (Keras "
+        "default); sum_by_nonzero_weights: Σwl/#{w≠0} (TF v1 default); none")
+    sample_weight: float | FloatArray | Tensor | None = Field(
+        None, description="per-example weights >= 0, broadcast with NumPy rules to the per-example shape "
+        "(e.g. [N, 1] on [N, T]); default 1")
+    class_weight: list[float] | None = Field(
+        None, min_length=1, description="one weight >= 0 per class (torch `weight`)")
+    label_smoothing: float = Field(0.0, ge=0.0, le=1.0, description="target becomes (1-ε)·target + ε/C")
+    epsilon: float = Field(1e-7, gt=0.0, lt=0.5, description="clip for `probabilities`")
+    precision: Literal["float32", "float64"] | None = Field(
+        None, description="compute precision; null = the data's own (JSON numbers: float64; a Tensor: its "
+        "dtype, float16/bfloat16 upcast to float32). Sums are always accumulated in float64")
+    per_example: bool = Field(True, description="return the per-example `losses`")
+
+
+class SparseCrossEntropyRequest(CrossEntropyOptions):
+    """Integer class labels (tf sparse_softmax_cross_entropy_with_logits, Keras
+    SparseCategoricalCrossentropy, torch cross_entropy with class indices)."""
+
+    labels: int | IntArray | Tensor = Field(
+        description="class ids in [0, C): the predictions' shape without `axis` (a trailing 1 is squeezed); "
+        "a Tensor must be int32 or int64")
+    ignore_index: int | None = Field(
+        None, description="labels equal to this count for nothing (loss 0, weight 0), e.g. -100")
+
+
+class CategoricalCrossEntropyRequest(CrossEntropyOptions):
+    """One-hot or soft label distributions (tf softmax_cross_entropy_with_logits, Keras
+    CategoricalCrossentropy, torch cross_entropy with probability targets)."""
+
+    labels: FloatArray | Tensor = Field(
+        description="target distributions, same shape as the predictions; each row >= 0, summing to 1")
+
+
+class ResponseWarning(BaseModel):
+    code: str = Field(description="stable identifier, e.g. labels_squeezed, zero_denominator")
+    message: str
+    pointer: str | None = Field(None, description="JSON Pointer into the request body")
+
+
+class CrossEntropyResponse(BaseModel):
+    loss: float | None = Field(description="the reduced loss; null for 'none' or a zero denominator")
+    reduction: Reduction
+    losses: NestedLosses | None = Field(
+        None, description="weighted per-example losses w_i·l_i (0 where ignored), nested like `shape`; "
+        "absent when per_example is false")
+    shape: list[int] = Field(description="the per-example shape: the predictions' shape without `axis`")
+    num_classes: int
+    count: int = Field(description="counted (not ignored) examples")
+    weight_sum: float = Field(description="Σ w_i")
+    nonzero_weight_count: int = Field(description="#{counted i: w_i ≠ 0}")
+    loss_sum: float = Field(description="Σ w_i·l_i in float64; combine requests exactly with weight_sum, "
+                            "count and nonzero_weight_count")
+    precision: Literal["float32", "float64"]
+    warnings: list[ResponseWarning]
+
+
+class ProblemItem(BaseModel):
+    code: str
+    pointer: str = Field(description="JSON Pointer into the request body, e.g. /labels/3")
+    message: str
+    expected: Any | None = None
+    received: Any | None = None
+    index: list[int] | None = Field(None, description="element index within the array (Tensor form too)")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the offending fields listed in `errors`."""
+
+    type: str = Field(description="stable URI reference per code, e.g. /problems/shape-mismatch")
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str
+    request_id: str
+    error_count: int = Field(description="how many problems there are; `errors` lists the first few")
+    errors: list[ProblemItem]
+    hint: str | None = None
+
+
+class Limits(BaseModel):
+    max_body_bytes: int
+    max_elements: int
+    max_error_items: int
+
+
+class Info(BaseModel):
+    name: str
+    version: str
+    instance: str = Field(description="host name of the process that answered")
+    limits: Limits
+    dtypes: list[TensorDtype]
+    reductions: list[Reduction]
+    precisions: list[Literal["float32", "float64"]]
+    conventions: dict[str, str]
+
+
+class Status(BaseModel):
+    status: str

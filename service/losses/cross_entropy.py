@@ -1,0 +1,465 @@
+"""Softmax cross-entropy with integer (sparse) or distribution (categorical) labels, in pure NumPy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import LossInputError, LossWarning, issues_from_mask
+from .inputs import (
+    DEFAULT_MAX_ISSUES,
+    SUM_TOLERANCE,
+    Predictions,
+    check_option,
+    class_weights,
+    prepare_predictions,
+    sample_weights,
+    sparse_labels,
+)
+from .result import REDUCTIONS, LossResult, Reduction, reduce_statistics
+from .rows import logsumexp_terms, row_max
+
+ArrayLike = Any
+
+
+def sparse_cross_entropy(
+    predictions: ArrayLike,
+    labels: ArrayLike,
+    *,
+    from_logits: bool = True,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    ignore_index: int | None = None,
+    epsilon: float = 1e-7,
+    precision: str | None = None,
+    max_issues: int = DEFAULT_MAX_ISSUES,
+) -> LossResult:
+    r"""Softmax cross-entropy with integer class labels.
+
+    Per example :math:`i` with logits :math:`z_i`, label :math:`y_i` and smoothing :math:`\varepsilon`
+    (PyTorch's formula, without building one-hot rows):
+
+    .. math::
+        l_i = (1-\varepsilon)\, w_{y_i} \bigl(\mathrm{lse}(z_i) - z_{i,y_i}\bigr)
+              + \frac{\varepsilon}{C} \sum_c w_c \bigl(\mathrm{lse}(z_i) - z_{i,c}\bigr)
+
+    with class weights :math:`w_c` (1 without them), computed as :math:`(m - z_{i,y}) + \log\sum_c
+    e^{z_{i,c} - m}`, :math:`m = \max_c z_{i,c}`, so every finite input gives a finite, accurate loss.
+    The effective weight is :math:`W_i = s_i\, w_{y_i} [y_i \ne \text{ignore\_index}]` and the reductions
+    are those of :func:`~service.losses.result.reduce_statistics`; ``losses`` are the contributions
+    :math:`s_i l_i` (0 where ignored).
+
+    With ``from_logits=False`` the predictions are probabilities: each row is divided by its sum, clipped
+    to ``[epsilon, 1 - epsilon]`` and :math:`-\log` replaces :math:`\mathrm{lse}(z) - z` (Keras).
+
+    Examples:
+        >>> import numpy as np
+        >>> r = sparse_cross_entropy(np.array([[2.0, 1.0, 0.1]]), np.array([0]))
+        >>> round(r.loss, 7)
+        0.41703
+
+    Args:
+        predictions: logits (or probabilities) of shape ``[..., C, ...]`` with the classes on ``axis``.
+        labels: integer class ids, the predictions' shape without ``axis`` (a trailing 1 is squeezed).
+        from_logits: whether ``predictions`` are logits (``True``) or probabilities.
+        axis: the class axis (``1`` takes PyTorch's ``(N, C, d1, ...)`` layout).
+        reduction: ``"mean"``, ``"sum"``, ``"sum_over_batch_size"``, ``"sum_by_nonzero_weights"``,
+            ``"none"``.
+        sample_weight: weights broadcastable (NumPy rules) to the per-example shape, each >= 0.
+        class_weight: ``C`` weights >= 0 (PyTorch ``weight``).
+        label_smoothing: :math:`\varepsilon \in [0, 1]`.
+        ignore_index: a label value that counts for nothing (loss 0, weight 0), e.g. -100.
+        epsilon: clip for probabilities, in ``(0, 0.5)``.
+        precision: ``"float32"``, ``"float64"`` or ``None`` (the predictions' own; half upcast to float32).
+        max_issues: how many offending elements an error lists at most.
+
+    Returns:
+        A :class:`~service.losses.result.LossResult`.
+
+    Raises:
+        LossInputError: naming the input, element and values that make the loss undefined.
+
+    References:
+        `torch.nn.functional.cross_entropy
+        <https://pytorch.org/docs/stable/generated/torch.nn.functional.cross_entropy.html>`_;
+        `tf.nn.sparse_softmax_cross_entropy_with_logits
+        <https://www.tensorflow.org/api_docs/python/tf/nn/sparse_softmax_cross_entropy_with_logits>`_;
+        `keras.losses.SparseCategoricalCrossentropy <https://keras.io/api/losses/probabilistic_losses/>`_.
+    """
+    warnings: list[LossWarning] = []
+    field = "logits" if from_logits else "probabilities"
+    _check_options(reduction, label_smoothing, epsilon)
+    raw = np.asarray(predictions)
+    pred = prepare_predictions(raw, field=field, axis=axis, precision=precision)
+    y, counted, _ = sparse_labels(np.asarray(labels), pred, tuple(raw.shape), ignore_index=ignore_index,
+                                  max_issues=max_issues, warnings=warnings)
+    classes = pred.num_classes
+    cw = class_weights(class_weight, classes, max_issues=max_issues)
+    sw = sample_weights(sample_weight, pred.example_shape, max_issues=max_issues, warnings=warnings)
+    y_safe = np.where(counted, y, 0)
+
+    if from_logits:
+        nll, smooth = _sparse_logit_terms(pred, y_safe, counted, cw, label_smoothing, max_issues, warnings)
+    else:
+        nll, smooth = _sparse_probability_terms(pred, y_safe, counted, cw, label_smoothing, epsilon,
+                                                max_issues, warnings)
+    class_factor = np.ones_like(sw) if cw is None else cw[y_safe]
+    per_example = (1.0 - label_smoothing) * class_factor * nll
+    if smooth is not None:
+        per_example = per_example + (label_smoothing / classes) * smooth
+    weight = np.where(counted, sw * class_factor, 0.0)
+    contribution = np.where(counted & (sw != 0), sw * per_example, 0.0)
+    return _result(contribution, weight, counted, pred, reduction, warnings)
+
+
+def categorical_cross_entropy(
+    predictions: ArrayLike,
+    labels: ArrayLike,
+    *,
+    from_logits: bool = True,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    epsilon: float = 1e-7,
+    precision: str | None = None,
+    max_issues: int = DEFAULT_MAX_ISSUES,
+) -> LossResult:
+    r"""Softmax cross-entropy with one-hot or soft label distributions.
+
+    Per example :math:`i` with logits :math:`z_i`, target distribution :math:`t_i` (smoothed to
+    :math:`(1-\varepsilon)\,t_i + \varepsilon/C`) and class weights :math:`w_c` inside the sum:
+
+    .. math::
+        l_i = -\sum_c w_c\, t_{i,c} \log\mathrm{softmax}(z_i)_c
+            = \sum_c w_c t_{i,c} (m - z_{i,c}) + \Bigl(\sum_c w_c t_{i,c}\Bigr) \log\sum_c e^{z_{i,c}-m}
+
+    A ``-inf`` logit where the target is 0 is a masked class and contributes 0. Targets must be
+    distributions: every value finite and >= 0, every row summing to 1. The effective weight is the sample
+    weight :math:`s_i`; ``losses`` are :math:`s_i l_i`.
+
+    Examples:
+        >>> import numpy as np
+        >>> r = categorical_cross_entropy(np.array([[2.0, 1.0, 0.1]]), np.array([[0.7, 0.2, 0.1]]))
+        >>> round(r.loss, 6)
+        0.80703
+
+    Args:
+        predictions: logits (or probabilities) of shape ``[..., C, ...]`` with the classes on ``axis``.
+        labels: target distributions of the predictions' shape.
+        from_logits, axis, reduction, sample_weight, class_weight, label_smoothing, epsilon, precision,
+        max_issues: as for :func:`sparse_cross_entropy`.
+
+    Returns:
+        A :class:`~service.losses.result.LossResult`.
+
+    Raises:
+        LossInputError: naming the input, element and values that make the loss undefined.
+
+    References:
+        `tf.nn.softmax_cross_entropy_with_logits
+        <https://www.tensorflow.org/api_docs/python/tf/nn/softmax_cross_entropy_with_logits>`_;
+        `keras.losses.CategoricalCrossentropy <https://keras.io/api/losses/probabilistic_losses/>`_;
+        `optax.softmax_cross_entropy <https://optax.readthedocs.io/en/latest/api/losses.html>`_.
+    """
+    warnings: list[LossWarning] = []
+    field = "logits" if from_logits else "probabilities"
+    _check_options(reduction, label_smoothing, epsilon)
+    raw = np.asarray(predictions)
+    pred = prepare_predictions(raw, field=field, axis=axis, precision=precision)
+    targets = _target_distributions(np.asarray(labels), raw, pred, max_issues)
+    classes = pred.num_classes
+    cw = class_weights(class_weight, classes, max_issues=max_issues)
+    sw = sample_weights(sample_weight, pred.example_shape, max_issues=max_issues, warnings=warnings)
+    if label_smoothing:
+        targets = (1.0 - label_smoothing) * targets + label_smoothing / classes
+    q = targets if cw is None else targets * cw
+    if from_logits:
+        per_example = _categorical_logit_loss(pred, q, max_issues, warnings)
+    else:
+        per_example = _categorical_probability_loss(pred, q, epsilon, max_issues, warnings)
+    counted = np.ones(sw.shape, dtype=bool)
+    contribution = np.where(sw != 0, sw * per_example, 0.0)
+    return _result(contribution, sw.copy(), counted, pred, reduction, warnings)
+
+
+# --- options and results -------------------------------------------------------------------------------
+
+
+def _check_options(reduction: str, label_smoothing: float, epsilon: float) -> None:
+    check_option(reduction in REDUCTIONS, "reduction",
+                 f"reduction must be one of {', '.join(REDUCTIONS)}; got {reduction!r}")
+    check_option(0.0 <= label_smoothing <= 1.0, "label_smoothing",
+                 f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    check_option(0.0 < epsilon < 0.5, "epsilon", f"epsilon must be in (0, 0.5), got {epsilon}")
+
+
+def _result(
+    contribution: np.ndarray,
+    weight: np.ndarray,
+    counted: np.ndarray,
+    pred: Predictions,
+    reduction: Reduction,
+    warnings: list[LossWarning],
+) -> LossResult:
+    loss_sum = float(contribution.sum())
+    weight_sum = float(weight.sum())
+    count = int(np.count_nonzero(counted))
+    nonzero = int(np.count_nonzero(counted & (weight != 0)))
+    loss = reduce_statistics(reduction, loss_sum=loss_sum, weight_sum=weight_sum, count=count,
+                             nonzero_weight_count=nonzero)
+    if count == 0:
+        warnings.append(LossWarning("empty_batch", "no example counted: the batch is empty or every label "
+                                    "is ignored", field="labels"))
+    if loss is None and reduction not in ("none", "sum"):
+        warnings.append(LossWarning(
+            "zero_denominator",
+            f"the denominator of reduction {reduction!r} is 0, so the loss is null (not NaN, not 0); "
+            "loss_sum, weight_sum and count are still exact"))
+    return LossResult(
+        loss=loss, reduction=reduction, losses=contribution.reshape(pred.example_shape),
+        num_classes=pred.num_classes, count=count, weight_sum=weight_sum, nonzero_weight_count=nonzero,
+        loss_sum=loss_sum, precision=str(pred.dtype), warnings=warnings)
+
+
+# --- logits ----------------------------------------------------------------------------------------------
+
+
+def _row_maxima(pred: Predictions, counted: np.ndarray, max_issues: int) -> np.ndarray:
+    """Row maxima after rejecting NaN/+inf anywhere and all ``-inf`` rows that count."""
+    z = pred.matrix
+    m = row_max(z)
+    bad_rows = np.isnan(m) | (m == np.inf)
+    if bad_rows.any():
+        bad = np.zeros(z.shape, dtype=bool)
+        bad[bad_rows] = np.isnan(z[bad_rows]) | (z[bad_rows] == np.inf)
+        raise issues_from_mask(
+            bad, code="non_finite_value", field=pred.field, limit=max_issues,
+            describe=lambda p: (f"{pred.field} must not hold NaN or +inf (got {z[p]} at "
+                                f"{pred.row_text(p[0])} class {p[1]})", str(z[p])),
+            index_of=lambda p: pred.element_index(*p),
+            hint="-inf is allowed and masks a class; NaN and +inf are not")
+    masked_rows = m == -np.inf
+    if masked_rows.any():
+        fatal = masked_rows & counted
+        if fatal.any():
+            raise issues_from_mask(
+                fatal, code="non_finite_value", field=pred.field, limit=max_issues,
+                describe=lambda p: (f"every class of {pred.row_text(p[0])} is -inf: no class has any "
+                                    "probability", "-inf"),
+                index_of=lambda p: pred.element_index(p[0], 0),
+                hint="mask at most some classes with -inf, or ignore the example")
+        m = np.where(masked_rows, 0.0, m).astype(z.dtype)
+    return m
+
+
+def _infinite_loss(pred: Predictions, rows: np.ndarray, max_issues: int, why: str,
+                   cls: np.ndarray | None = None) -> LossInputError:
+    return issues_from_mask(
+        rows, code="non_finite_value", field=pred.field, limit=max_issues,
+        describe=lambda p: (f"the loss of {pred.row_text(p[0])} is infinite: {why}", "-inf"),
+        index_of=lambda p: pred.element_index(p[0], 0 if cls is None else int(cls[p[0]])),
+        hint="a -inf logit masks a class, so it cannot be the target or carry target probability")
+
+
+def _sparse_logit_terms(
+    pred: Predictions,
+    y: np.ndarray,
+    counted: np.ndarray,
+    cw: np.ndarray | None,
+    label_smoothing: float,
+    max_issues: int,
+    warnings: list[LossWarning],
+) -> tuple[np.ndarray, np.ndarray | None]:
+    z = pred.matrix
+    m = _row_maxima(pred, counted, max_issues)
+    _warn_if_probabilities(pred, m, warnings)
+    q = None
+    if label_smoothing:
+        q = np.ones(pred.num_classes) if cw is None else cw
+    log_s, dot = logsumexp_terms(z, m, q)
+    z_y = np.take_along_axis(z, y[:, None], axis=1)[:, 0]
+    nll = (m.astype(np.float64) - z_y) + log_s
+    infinite = counted & ~np.isfinite(nll)
+    if infinite.any():
+        raise _infinite_loss(pred, infinite, max_issues, "the target class has logit -inf", cls=y)
+    nll = np.where(counted, nll, 0.0)
+    if dot is None or q is None:
+        return nll, None
+    smooth = q.sum() * log_s - dot
+    infinite = counted & ~np.isfinite(smooth)
+    if infinite.any():
+        raise _infinite_loss(pred, infinite, max_issues,
+                             "label smoothing puts probability on a class whose logit is -inf")
+    return nll, np.where(counted, smooth, 0.0)
+
+
+def _categorical_logit_loss(
+    pred: Predictions, q: np.ndarray, max_issues: int, warnings: list[LossWarning]
+) -> np.ndarray:
+    z = pred.matrix
+    counted = np.ones(z.shape[0], dtype=bool)
+    m = _row_maxima(pred, counted, max_issues)
+    _warn_if_probabilities(pred, m, warnings)
+    log_s, dot = logsumexp_terms(z, m, q)
+    assert dot is not None
+    loss = q.sum(axis=1) * log_s - dot
+    infinite = ~np.isfinite(loss)
+    if infinite.any():
+        raise _infinite_loss(pred, infinite, max_issues, "a class with target probability > 0 has logit -inf")
+    return loss
+
+
+def _warn_if_probabilities(pred: Predictions, m: np.ndarray, warnings: list[LossWarning]) -> None:
+    """Logits whose every row lies in [0, 1] and sums to 1 were most likely softmax outputs."""
+    z = pred.matrix
+    if z.size == 0 or pred.num_classes < 2 or float(m.max()) > 1.0 or float(z.min()) < 0.0:
+        return
+    if np.allclose(z.sum(axis=1, dtype=np.float64), 1.0, rtol=0, atol=SUM_TOLERANCE):
+        warnings.append(LossWarning(
+            "logits_look_like_probabilities",
+            "every row of logits lies in [0, 1] and sums to 1: these look like probabilities; send them "
+            "as \"probabilities\" so they are not passed through another softmax", field="logits"))
+
+
+# --- probabilities ---------------------------------------------------------------------------------------
+
+
+def _normalised_probabilities(
+    pred: Predictions, counted: np.ndarray, max_issues: int, warnings: list[LossWarning]
+) -> np.ndarray:
+    """Validate probabilities and divide every row by its sum (Keras)."""
+    p = pred.matrix
+    nonfinite = ~np.isfinite(p)
+    if nonfinite.any():
+        raise issues_from_mask(
+            nonfinite, code="non_finite_value", field=pred.field, limit=max_issues,
+            describe=lambda x: (f"probabilities must be finite, got {p[x]} in {pred.row_text(x[0])}", str(p[x])),
+            index_of=lambda x: pred.element_index(*x))
+    outside = (p < 0) | (p > 1)
+    if outside.any():
+        raise issues_from_mask(
+            outside, code="invalid_probabilities", field=pred.field, limit=max_issues,
+            describe=lambda x: (f"probabilities must lie in [0, 1], got {p[x]} in {pred.row_text(x[0])}",
+                                float(p[x])),
+            index_of=lambda x: pred.element_index(*x),
+            hint="unnormalised scores belong in \"logits\"")
+    sums = p.sum(axis=1, dtype=np.float64)
+    zero = counted & (sums == 0)
+    if zero.any():
+        raise issues_from_mask(
+            zero, code="invalid_probabilities", field=pred.field, limit=max_issues,
+            describe=lambda x: (f"every probability of {pred.row_text(x[0])} is 0", 0.0),
+            index_of=lambda x: pred.element_index(x[0], 0),
+            hint="a probability row must sum to 1; an all-zero row has no distribution to renormalise")
+    off = counted & (np.abs(sums - 1.0) > SUM_TOLERANCE)
+    if off.any():
+        first = int(np.argmax(off))
+        warnings.append(LossWarning(
+            "probabilities_not_normalized",
+            f"{int(off.sum())} probability row(s) do not sum to 1 (e.g. {pred.row_text(first)} sums to "
+            f"{sums[first]:.6g}); they were renormalised, as Keras does", field=pred.field,
+            index=pred.element_index(first, 0)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(p / np.where(sums == 0, 1.0, sums)[:, None], dtype=np.float64)
+
+
+def _clipped_log(p: np.ndarray, epsilon: float, used: np.ndarray, pred: Predictions,
+                 warnings: list[LossWarning]) -> np.ndarray:
+    """``log clip(p, eps, 1 - eps)``, warning when the clip changed a value that enters the loss."""
+    clipped = np.clip(p, epsilon, 1.0 - epsilon)
+    hit = used & (clipped != p)
+    if hit.any():
+        warnings.append(LossWarning(
+            "probabilities_clipped",
+            f"{int(hit.sum())} probability value(s) entering the loss were clipped to [{epsilon:g}, "
+            f"1 - {epsilon:g}]; each such term is capped at -log({epsilon:g}) = {-np.log(epsilon):.7g}",
+            field=pred.field))
+    return np.log(clipped)
+
+
+def _sparse_probability_terms(
+    pred: Predictions,
+    y: np.ndarray,
+    counted: np.ndarray,
+    cw: np.ndarray | None,
+    label_smoothing: float,
+    epsilon: float,
+    max_issues: int,
+    warnings: list[LossWarning],
+) -> tuple[np.ndarray, np.ndarray | None]:
+    p = _normalised_probabilities(pred, counted, max_issues, warnings)
+    if not label_smoothing:
+        p_y = np.take_along_axis(p, y[:, None], axis=1)[:, 0]
+        nll = -_clipped_log(p_y, epsilon, counted, pred, warnings)
+        return np.where(counted, nll, 0.0), None
+    used = np.broadcast_to(counted[:, None], p.shape)
+    log_p = _clipped_log(p, epsilon, used, pred, warnings)
+    nll = -np.take_along_axis(log_p, y[:, None], axis=1)[:, 0]
+    smooth = -(log_p.sum(axis=1) if cw is None else log_p @ cw)
+    return np.where(counted, nll, 0.0), np.where(counted, smooth, 0.0)
+
+
+def _categorical_probability_loss(
+    pred: Predictions, q: np.ndarray, epsilon: float, max_issues: int, warnings: list[LossWarning]
+) -> np.ndarray:
+    counted = np.ones(pred.matrix.shape[0], dtype=bool)
+    p = _normalised_probabilities(pred, counted, max_issues, warnings)
+    log_p = _clipped_log(p, epsilon, q > 0, pred, warnings)
+    return np.asarray(-(q * log_p).sum(axis=1))
+
+
+# --- categorical targets ---------------------------------------------------------------------------------
+
+
+def _target_distributions(
+    labels: np.ndarray, raw: np.ndarray, pred: Predictions, max_issues: int
+) -> np.ndarray:
+    """Validate soft labels and lay them out like the predictions' ``(rows, classes)`` matrix."""
+    if labels.shape != raw.shape:
+        hint = None
+        if labels.shape == tuple(pred.example_shape) or labels.shape == (*pred.example_shape, 1):
+            hint = ("labels look like class ids (one per example): send them to "
+                    "POST /v1/cross-entropy/sparse")
+        raise LossInputError(
+            "shape_mismatch",
+            f"labels must have the shape of {pred.field}: expected {tuple(raw.shape)}, received "
+            f"{tuple(labels.shape)}",
+            issues=[_shape_issue(list(raw.shape), list(labels.shape))], hint=hint)
+    if labels.dtype.kind not in "fiu":
+        raise LossInputError("invalid_labels", f"labels must be numbers, got dtype {labels.dtype}",
+                             issues=[_shape_issue(None, None, f"labels must be numbers, got {labels.dtype}",
+                                                  "invalid_labels")])
+    t = np.moveaxis(labels, pred.axis, -1).reshape(-1, pred.num_classes).astype(np.float64)
+
+    def index_of(p: tuple[int, ...]) -> tuple[int, ...]:
+        return pred.element_index(*p)
+
+    bad = ~np.isfinite(t) | (t < 0)
+    if bad.any():
+        raise issues_from_mask(
+            bad, code="invalid_labels", field="labels", limit=max_issues, index_of=index_of,
+            describe=lambda p: (f"target probabilities must be finite and >= 0, got {t[p]}", float(t[p])))
+    sums = t.sum(axis=1)
+    off = np.abs(sums - 1.0) > SUM_TOLERANCE
+    if off.any():
+        raise issues_from_mask(
+            off, code="invalid_labels", field="labels", limit=max_issues,
+            index_of=lambda p: pred.element_index(p[0], 0),
+            describe=lambda p: (f"the target row {pred.row_text(p[0]).replace(pred.field, 'labels')} sums to "
+                                f"{sums[p[0]]:.6g}, not 1", float(sums[p[0]])),
+            hint="categorical labels are distributions over the classes; to leave an example out give it "
+                 "sample_weight 0")
+    return t
+
+
+def _shape_issue(expected: Any, received: Any, message: str = "shape mismatch",
+                 code: str = "shape_mismatch") -> Any:
+    from .errors import Issue
+
+    return Issue(code=code, field="labels", message=message, expected=expected, received=received)

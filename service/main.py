@@ -1,0 +1,41 @@
+"""The ASGI application: ``uvicorn service.main:app``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from . import __version__
+from .api import handlers, openapi
+from .api.request_id import RequestIdMiddleware
+from .api.routes import cross_entropy, health, info
+from .config import Settings, get_settings
+from .lifecycle import readiness
+
+DESCRIPTION = (
+    "Exact, explainable softmax cross-entropy at the conventions of TensorFlow, Keras and PyTorch: "
+    "per-example and reduced losses plus the statistics (loss_sum, weight_sum, count) that combine "
+    "requests exactly. Every error is an RFC 9457 problem pointing at the offending field."
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        readiness.mark_ready()
+        yield
+
+    app = FastAPI(title="loss-service", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  separate_input_output_schemas=False)
+    app.state.settings = settings or get_settings()
+    for module in (cross_entropy, health, info):
+        app.include_router(module.router)
+    handlers.install(app)
+    openapi.install(app)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+app = create_app()
