@@ -14,6 +14,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from service.config import Settings, get_settings
 from service.lifecycle import readiness
@@ -70,12 +71,14 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve(settings: Settings | None = None) -> None:
-    """Start the server and block until it has shut down."""
+def serve(settings: Settings | None = None) -> int:
+    """Run the server until it has shut down; the process exit status."""
     settings = settings or get_settings()
     options = uvicorn_options(settings)
     if settings.workers > 1:
         # uvicorn's supervisor runs its own servers: they shut down gracefully, without the drain.
         uvicorn.run(APP, workers=settings.workers, **options)
-        return
-    DrainingServer(uvicorn.Config(APP, **options), settings.drain_seconds).run()
+        return 0
+    server = DrainingServer(uvicorn.Config(APP, **options), settings.drain_seconds)
+    server.run()
+    return 0 if server.started else STARTUP_FAILURE

@@ -11,7 +11,7 @@ ACCESS_LOGGER = "loss_service.access"
 
 
 class JsonFormatter(logging.Formatter):
-    """Formats a record as `{"ts", "level", "logger", "message", **record.fields}`."""
+    """Formats a record as `{"ts", "level", "logger", "message", "request_id"?, **record.fields}`."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -20,6 +20,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        request_id = getattr(record, "request_id", None)
+        if request_id is not None:
+            line["request_id"] = request_id
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
