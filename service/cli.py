@@ -15,9 +15,13 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] in ([], ["serve"]):
         from .server import serve
 
-        return serve()
-    print("usage: loss-service [serve] | loss-service evaluate --help\n"
-          "settings come from LOSS_SERVICE_* environment variables (see README)", file=sys.stderr)
+        serve()
+        return 0
+    print(
+        "usage: loss-service [serve] | loss-service evaluate --help\n"
+        "settings come from LOSS_SERVICE_* environment variables (see README)",
+        file=sys.stderr,
+    )
     return 2
 
 

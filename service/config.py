@@ -18,12 +18,14 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="TCP port")
     workers: int = Field(1, ge=1, description="uvicorn worker processes (1 per container; scale by replicas)")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
-        "info", description="log level")
+        "info", description="log level"
+    )
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="largest request body accepted")
     max_elements: int = Field(1 << 24, ge=1, description="largest number of elements in one array")
     max_error_items: int = Field(20, ge=1, le=1000, description="most items listed in a problem's errors")
     drain_seconds: float = Field(
-        5.0, ge=0, description="after SIGTERM, seconds /readyz answers 503 before the server stops")
+        5.0, ge=0, description="after SIGTERM, seconds /readyz answers 503 before the server stops"
+    )
 
 
 @lru_cache

@@ -27,8 +27,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         readiness.mark_ready()
         yield
 
-    app = FastAPI(title="loss-service", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  separate_input_output_schemas=False)
+    app = FastAPI(
+        title="loss-service",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
     app.state.settings = settings or get_settings()
     for module in (cross_entropy, health, info):
         app.include_router(module.router)

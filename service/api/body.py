@@ -9,10 +9,13 @@ from .problems import ProblemError, item
 
 def _too_large(size: int | str, limit: int) -> ProblemError:
     return ProblemError(
-        "too_large", f"The request body ({size} bytes) exceeds the limit of {limit} bytes",
+        "too_large",
+        f"The request body ({size} bytes) exceeds the limit of {limit} bytes",
         errors=[item("too_large", "", "body too large", expected=limit, received=size)],
         hint="send Tensors (base64) instead of nested JSON arrays, or split the batch and combine "
-        "loss_sum, weight_sum and count", headers={"Connection": "close"})
+        "loss_sum, weight_sum and count",
+        headers={"Connection": "close"},
+    )
 
 
 def check_media_type(request: Request) -> None:
@@ -22,10 +25,19 @@ def check_media_type(request: Request) -> None:
     media = content_type.split(";", 1)[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise ProblemError(
-            "unsupported_media_type", f"Content-Type must be application/json, got {media[:60]!r}",
-            errors=[item("unsupported_media_type", "", "unsupported media type", expected="application/json",
-                         received=media[:60])],
-            hint="curl: add -H 'Content-Type: application/json' (plain -d sends form data)")
+            "unsupported_media_type",
+            f"Content-Type must be application/json, got {media[:60]!r}",
+            errors=[
+                item(
+                    "unsupported_media_type",
+                    "",
+                    "unsupported media type",
+                    expected="application/json",
+                    received=media[:60],
+                )
+            ],
+            hint="curl: add -H 'Content-Type: application/json' (plain -d sends form data)",
+        )
 
 
 async def read_body(request: Request, limit: int) -> bytes:

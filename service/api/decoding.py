@@ -26,7 +26,11 @@ INT_DTYPES = ("int32", "int64")
 
 
 def decode(
-    value: Any, *, field: str, integer: bool = False, allowed: tuple[str, ...] = FLOAT_DTYPES,
+    value: Any,
+    *,
+    field: str,
+    integer: bool = False,
+    allowed: tuple[str, ...] = FLOAT_DTYPES,
     max_elements: int,
 ) -> np.ndarray:
     """A request array as NumPy: float64 (or int64 with ``integer``) for JSON, the Tensor's own dtype else."""
@@ -46,30 +50,50 @@ def decode(
 def _check_size(size: int, field: str, max_elements: int) -> None:
     if size > max_elements:
         raise ProblemError(
-            "too_large", f"{field} has {size} elements; this service accepts at most {max_elements} per array",
-            errors=[item("too_large", pointer(field), "too many elements", expected=max_elements,
-                         received=size)],
-            hint="split the batch into several requests and combine loss_sum, weight_sum and count")
+            "too_large",
+            f"{field} has {size} elements; this service accepts at most {max_elements} per array",
+            errors=[
+                item(
+                    "too_large",
+                    pointer(field),
+                    "too many elements",
+                    expected=max_elements,
+                    received=size,
+                )
+            ],
+            hint="split the batch into several requests and combine loss_sum, weight_sum and count",
+        )
 
 
 def decode_tensor(tensor: Tensor, *, field: str, allowed: tuple[str, ...], max_elements: int) -> np.ndarray:
-    where = pointer(field)
     if tensor.dtype not in allowed:
         raise ProblemError(
-            "bad_tensor", f"{field} must have dtype {' or '.join(allowed)}, got {tensor.dtype}",
-            errors=[item("bad_tensor", pointer(field, "dtype"), "dtype not allowed here",
-                         expected=list(allowed), received=tensor.dtype)],
+            "bad_tensor",
+            f"{field} must have dtype {' or '.join(allowed)}, got {tensor.dtype}",
+            errors=[
+                item(
+                    "bad_tensor",
+                    pointer(field, "dtype"),
+                    "dtype not allowed here",
+                    expected=list(allowed),
+                    received=tensor.dtype,
+                )
+            ],
             hint="class ids are int32/int64 Tensors; predictions and weights are float Tensors"
-            if field == "labels" or tensor.dtype in INT_DTYPES else None)
+            if field == "labels" or tensor.dtype in INT_DTYPES
+            else None,
+        )
     size = int(np.prod(tensor.shape, dtype=np.int64))
     _check_size(size, field, max_elements)
     try:
         raw = pybase64.b64decode(tensor.data, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ProblemError(
-            "bad_tensor", f"{field}.data is not valid base64: {clip(str(exc), 80)}",
+            "bad_tensor",
+            f"{field}.data is not valid base64: {clip(str(exc), 80)}",
             errors=[item("bad_tensor", pointer(field, "data"), "invalid base64")],
-            hint="use standard base64 (RFC 4648 §4, with + and /, padded), not the URL-safe alphabet") from None
+            hint="use standard base64 (RFC 4648 §4, with + and /, padded), not the URL-safe alphabet",
+        ) from None
     dtype = TENSOR_DTYPES[tensor.dtype]
     expected = size * dtype.itemsize
     if len(raw) != expected:
@@ -84,9 +108,17 @@ def decode_tensor(tensor: Tensor, *, field: str, allowed: tuple[str, ...], max_e
             "bad_tensor",
             f"{field}.data has {len(raw)} bytes, but shape {tensor.shape} of {tensor.dtype} needs "
             f"{expected} ({size} × {dtype.itemsize})",
-            errors=[item("bad_tensor", pointer(field, "data"), "byte length does not match shape and dtype",
-                         expected=expected, received=len(raw))],
-            hint=hint)
+            errors=[
+                item(
+                    "bad_tensor",
+                    pointer(field, "data"),
+                    "byte length does not match shape and dtype",
+                    expected=expected,
+                    received=len(raw),
+                )
+            ],
+            hint=hint,
+        )
     array = np.frombuffer(raw, dtype=dtype).reshape(tensor.shape)
     if tensor.dtype == "bfloat16":
         # bfloat16 is the upper half of a float32: widening is exact.
@@ -98,8 +130,17 @@ def _label_overflow(value: Any, field: str) -> ProblemError:
     path, number = _find(value, lambda v: isinstance(v, int) and not -(2**63) <= v < 2**63)
     text = clip(str(number), 40)
     return ProblemError(
-        "label_out_of_range", f"Received a label value of {text} which does not fit a 64-bit integer.",
-        errors=[item("label_out_of_range", pointer(field, *path), "label value out of range", received=text)])
+        "label_out_of_range",
+        f"Received a label value of {text} which does not fit a 64-bit integer.",
+        errors=[
+            item(
+                "label_out_of_range",
+                pointer(field, *path),
+                "label value out of range",
+                received=text,
+            )
+        ],
+    )
 
 
 def _find(value: Any, predicate: Any, path: tuple[int, ...] = ()) -> tuple[tuple[int, ...], Any]:
@@ -125,11 +166,16 @@ def diagnose_nested(value: Any, *, field: str, integer: bool, max_rank: int = 4)
             if bad is not None:
                 code = "label_not_integer" if integer and isinstance(v, float) else "invalid_field"
                 return ProblemError(
-                    code, f"{field} must hold {kind} at {pointer(field, *path)}, got {bad}",
-                    errors=[item(code, pointer(field, *path), f"expected {kind}, got {bad}",
-                                 received=bad)],
-                    hint=("sparse labels are class ids; one-hot or soft labels go to "
-                          "POST /v1/cross-entropy/categorical") if code == "label_not_integer" else None)
+                    code,
+                    f"{field} must hold {kind} at {pointer(field, *path)}, got {bad}",
+                    errors=[item(code, pointer(field, *path), f"expected {kind}, got {bad}", received=bad)],
+                    hint=(
+                        "sparse labels are class ids; one-hot or soft labels go to "
+                        "POST /v1/cross-entropy/categorical"
+                    )
+                    if code == "label_not_integer"
+                    else None,
+                )
             if isinstance(v, list) != first_is_list or (first_is_list and len(v) != len(first)):
                 what = f"a list of {len(v)}" if isinstance(v, list) else "a number"
                 like = f"a list of {len(first)}" if first_is_list else "a number"
@@ -137,10 +183,17 @@ def diagnose_nested(value: Any, *, field: str, integer: bool, max_rank: int = 4)
                 return ProblemError(
                     "ragged_array",
                     f"{field} is ragged: {where} is {what} where {pointer(field, *first_path)} is {like}",
-                    errors=[item("ragged_array", where, f"expected {like}, got {what}",
-                                 expected=len(first) if first_is_list else "number",
-                                 received=len(v) if isinstance(v, list) else "number")],
-                    hint="every row must have the same length; pad, or send separate requests")
+                    errors=[
+                        item(
+                            "ragged_array",
+                            where,
+                            f"expected {like}, got {what}",
+                            expected=len(first) if first_is_list else "number",
+                            received=len(v) if isinstance(v, list) else "number",
+                        )
+                    ],
+                    hint="every row must have the same length; pad, or send separate requests",
+                )
         if not first_is_list:
             break
         depth += 1
@@ -149,9 +202,11 @@ def diagnose_nested(value: Any, *, field: str, integer: bool, max_rank: int = 4)
         level = [((*path, i), x) for path, v in level for i, x in enumerate(v)]
     rank_text = f"rank {depth}" if depth <= max_rank else f"rank above {max_rank}"
     return ProblemError(
-        "invalid_field", f"{field} must be a nested array of rank 1 to {max_rank}, got {rank_text}",
+        "invalid_field",
+        f"{field} must be a nested array of rank 1 to {max_rank}, got {rank_text}",
         errors=[item("invalid_field", pointer(field), "unsupported rank", expected=[1, max_rank])],
-        hint="send arrays of higher rank as a Tensor ({\"dtype\", \"shape\", \"data\"})")
+        hint='send arrays of higher rank as a Tensor ({"dtype", "shape", "data"})',
+    )
 
 
 def _bad_scalar(v: Any, integer: bool) -> str | None:

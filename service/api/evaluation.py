@@ -15,21 +15,36 @@ from .decoding import FLOAT_DTYPES, INT_DTYPES, decode
 from .pointers import element_pointer, pointer
 from .problems import ProblemError, item
 from .request_errors import translate
-from .schemas import CategoricalCrossEntropyRequest, CrossEntropyOptions, SparseCrossEntropyRequest, Tensor
+from .schemas import (
+    CategoricalCrossEntropyRequest,
+    CrossEntropyOptions,
+    SparseCrossEntropyRequest,
+    Tensor,
+)
 
 
 def sparse(body: bytes, settings: Settings) -> bytes:
     request = _parse(SparseCrossEntropyRequest, body, sparse=True)
     assert isinstance(request, SparseCrossEntropyRequest)
-    labels = decode(request.labels, field="labels", integer=True, allowed=INT_DTYPES,
-                    max_elements=settings.max_elements)
+    labels = decode(
+        request.labels,
+        field="labels",
+        integer=True,
+        allowed=INT_DTYPES,
+        max_elements=settings.max_elements,
+    )
     return _run(request, labels, settings, sparse_cross_entropy, ignore_index=request.ignore_index)
 
 
 def categorical(body: bytes, settings: Settings) -> bytes:
     request = _parse(CategoricalCrossEntropyRequest, body, sparse=False)
-    labels = decode(request.labels, field="labels", allowed=FLOAT_DTYPES + INT_DTYPES,
-                    max_elements=settings.max_elements)
+    assert isinstance(request, CategoricalCrossEntropyRequest)
+    labels = decode(
+        request.labels,
+        field="labels",
+        allowed=FLOAT_DTYPES + INT_DTYPES,
+        max_elements=settings.max_elements,
+    )
     return _run(request, labels, settings, categorical_cross_entropy)
 
 
@@ -44,10 +59,17 @@ def _predictions(request: CrossEntropyOptions) -> tuple[str, Any]:
     given = [name for name in ("logits", "probabilities") if getattr(request, name) is not None]
     if len(given) != 1:
         where = pointer("probabilities") if given else pointer("logits")
-        message = ("send exactly one of logits and probabilities, not both" if given
-                   else "logits (or probabilities) is required")
-        raise ProblemError("invalid_field", message, errors=[item("invalid_field", where, message)],
-                           hint="logits are unnormalised scores; probabilities are softmax outputs")
+        message = (
+            "send exactly one of logits and probabilities, not both"
+            if given
+            else "logits (or probabilities) is required"
+        )
+        raise ProblemError(
+            "invalid_field",
+            message,
+            errors=[item("invalid_field", where, message)],
+            hint="logits are unnormalised scores; probabilities are softmax outputs",
+        )
     return given[0], getattr(request, given[0])
 
 
@@ -60,17 +82,32 @@ def _run(
 ) -> bytes:
     field, value = _predictions(request)
     predictions = decode(value, field=field, max_elements=settings.max_elements)
-    sample_weight = request.sample_weight
-    if sample_weight is not None and not isinstance(sample_weight, float):
-        sample_weight = decode(sample_weight, field="sample_weight", max_elements=settings.max_elements)
-    nested = {name: not isinstance(getattr(request, name, None), Tensor)
-              for name in (field, "labels", "sample_weight", "class_weight")}
+    sample_weight: float | np.ndarray | None = None
+    if isinstance(request.sample_weight, float):
+        sample_weight = request.sample_weight
+    elif request.sample_weight is not None:
+        sample_weight = decode(
+            request.sample_weight, field="sample_weight", max_elements=settings.max_elements
+        )
+    nested = {
+        name: not isinstance(getattr(request, name, None), Tensor)
+        for name in (field, "labels", "sample_weight", "class_weight")
+    }
     try:
         result = loss(
-            predictions, labels, from_logits=field == "logits", axis=request.axis,
-            reduction=request.reduction, sample_weight=sample_weight, class_weight=request.class_weight,
-            label_smoothing=request.label_smoothing, epsilon=request.epsilon, precision=request.precision,
-            max_issues=settings.max_error_items, **extra)
+            predictions,
+            labels,
+            from_logits=field == "logits",
+            axis=request.axis,
+            reduction=request.reduction,
+            sample_weight=sample_weight,
+            class_weight=request.class_weight,
+            label_smoothing=request.label_smoothing,
+            epsilon=request.epsilon,
+            precision=request.precision,
+            max_issues=settings.max_error_items,
+            **extra,
+        )
     except LossInputError as exc:
         raise _problem(exc, nested) from None
     return _serialise(result, request.per_example, nested)
@@ -78,9 +115,14 @@ def _run(
 
 def _problem(exc: LossInputError, nested: dict[str, bool]) -> ProblemError:
     items = [
-        item(issue.code, element_pointer(issue.field, issue.index, nested=nested.get(issue.field, True)),
-             issue.message, expected=issue.expected, received=issue.received,
-             index=list(issue.index) if issue.index is not None else None)
+        item(
+            issue.code,
+            element_pointer(issue.field, issue.index, nested=nested.get(issue.field, True)),
+            issue.message,
+            expected=issue.expected,
+            received=issue.received,
+            index=list(issue.index) if issue.index is not None else None,
+        )
         for issue in exc.issues
     ]
     return ProblemError(exc.code, exc.message, errors=items, error_count=exc.count, hint=exc.hint)
@@ -92,13 +134,22 @@ def _serialise(result: LossResult, per_example: bool, nested: dict[str, bool]) -
         losses = result.losses
         body["losses"] = float(losses) if losses.ndim == 0 else losses
     body.update(
-        shape=list(result.shape), num_classes=result.num_classes, count=result.count,
-        weight_sum=result.weight_sum, nonzero_weight_count=result.nonzero_weight_count,
-        loss_sum=result.loss_sum, precision=result.precision,
+        shape=list(result.shape),
+        num_classes=result.num_classes,
+        count=result.count,
+        weight_sum=result.weight_sum,
+        nonzero_weight_count=result.nonzero_weight_count,
+        loss_sum=result.loss_sum,
+        precision=result.precision,
         warnings=[
-            {"code": w.code, "message": w.message,
-             "pointer": None if w.field is None
-             else element_pointer(w.field, w.index, nested=nested.get(w.field, True))}
+            {
+                "code": w.code,
+                "message": w.message,
+                "pointer": None
+                if w.field is None
+                else element_pointer(w.field, w.index, nested=nested.get(w.field, True)),
+            }
             for w in result.warnings
-        ])
+        ],
+    )
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)

@@ -28,11 +28,17 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, HTTPException)
         path = clip(request.url.path)
         if exc.status_code == 405:
-            problem = ProblemError("method_not_allowed", f"{request.method[:10]} is not allowed on {path}",
-                                   headers=exc.headers)
+            problem = ProblemError(
+                "method_not_allowed",
+                f"{request.method[:10]} is not allowed on {path}",
+                headers=dict(exc.headers or {}),
+            )
         elif exc.status_code == 404:
-            problem = ProblemError("not_found", f"No endpoint at {path}",
-                                   hint="see /docs or /openapi.json for the endpoints")
+            problem = ProblemError(
+                "not_found",
+                f"No endpoint at {path}",
+                hint="see /docs or /openapi.json for the endpoints",
+            )
         else:
             raise exc
         return render(problem, request, max_items(request))
@@ -41,14 +47,22 @@ def install(app: FastAPI) -> None:
         # Only reachable for parameters FastAPI itself validates; request bodies are parsed by hand.
         assert isinstance(exc, RequestValidationError)
         items = [item("invalid_field", pointer(*e["loc"][1:]), e["msg"]) for e in exc.errors()]
-        return render(ProblemError("invalid_field", items[0]["message"], errors=items), request,
-                      max_items(request))
+        return render(
+            ProblemError("invalid_field", items[0]["message"], errors=items),
+            request,
+            max_items(request),
+        )
 
     async def on_crash(request: Request, exc: Exception) -> Response:
-        logger.exception("unhandled error", extra={"request_id": request.scope.get("state", {})
-                                                    .get("request_id")})
-        return render(ProblemError("internal_error", "The server failed; the request id identifies the log"),
-                      request, max_items(request))
+        logger.exception(
+            "unhandled error",
+            extra={"request_id": request.scope.get("state", {}).get("request_id")},
+        )
+        return render(
+            ProblemError("internal_error", "The server failed; the request id identifies the log"),
+            request,
+            max_items(request),
+        )
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(HTTPException, on_http)

@@ -15,7 +15,10 @@ from .schemas import CategoricalCrossEntropyRequest, Problem, SparseCrossEntropy
 
 REF = "#/components/schemas/{model}"
 DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
-    SparseCrossEntropyRequest, CategoricalCrossEntropyRequest, Problem)
+    SparseCrossEntropyRequest,
+    CategoricalCrossEntropyRequest,
+    Problem,
+)
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -36,8 +39,13 @@ def _codes_with(status: int) -> str:
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: problem_response(f"{title}: {_codes_with(status)}")
-    for status, title in [(400, "Malformed JSON"), (413, "Too large"), (415, "Not JSON"),
-                          (422, "Invalid request"), (500, "Internal error")]
+    for status, title in [
+        (400, "Malformed JSON"),
+        (413, "Too large"),
+        (415, "Not JSON"),
+        (422, "Invalid request"),
+        (500, "Internal error"),
+    ]
 }
 
 
@@ -46,8 +54,13 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(title=app.title, version=app.version, description=app.description,
-                                   routes=app.routes, separate_input_output_schemas=False)
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                separate_input_output_schemas=False,
+            )
             _, extra = models_json_schema([(m, "validation") for m in DOCUMENTED_MODELS], ref_template=REF)
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             for name, schema in extra.get("$defs", {}).items():

@@ -91,5 +91,9 @@ def render(problem: ProblemError, request: Request, max_items: int) -> Response:
         body["hint"] = problem.hint
     # Metrics read the code from the scope instead of parsing the body again.
     request.scope.setdefault("state", {})["problem_code"] = problem.code
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE,
-                    headers=problem.headers)
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )

@@ -18,19 +18,19 @@ ARRAY_FIELDS = ("logits", "probabilities", "labels", "sample_weight")
 
 # Names users bring from TensorFlow, Keras and PyTorch, and the field that does that job here.
 LIBRARY_NAMES: dict[str, str] = {
-    "from_logits": "send logits as \"logits\" or probabilities as \"probabilities\"; there is no "
+    "from_logits": 'send logits as "logits" or probabilities as "probabilities"; there is no '
     "from_logits flag",
-    "y_true": "the targets go in \"labels\"",
-    "y_pred": "the predictions go in \"logits\" (or \"probabilities\" when from_logits=False)",
-    "target": "the targets go in \"labels\"",
-    "targets": "the targets go in \"labels\"",
-    "onehot_labels": "the targets go in \"labels\"",
-    "input": "the predictions go in \"logits\"",
-    "weight": "per-class weights (torch weight=) go in \"class_weight\"",
-    "weights": "per-example weights (TF weights=) go in \"sample_weight\"",
-    "ignore_class": "the ignored label value (Keras ignore_class) goes in \"ignore_index\"",
-    "size_average": "use \"reduction\"",
-    "reduce": "use \"reduction\"",
+    "y_true": 'the targets go in "labels"',
+    "y_pred": 'the predictions go in "logits" (or "probabilities" when from_logits=False)',
+    "target": 'the targets go in "labels"',
+    "targets": 'the targets go in "labels"',
+    "onehot_labels": 'the targets go in "labels"',
+    "input": 'the predictions go in "logits"',
+    "weight": 'per-class weights (torch weight=) go in "class_weight"',
+    "weights": 'per-example weights (TF weights=) go in "sample_weight"',
+    "ignore_class": 'the ignored label value (Keras ignore_class) goes in "ignore_index"',
+    "size_average": 'use "reduction"',
+    "reduce": 'use "reduction"',
 }
 
 
@@ -38,13 +38,25 @@ def translate(exc: ValidationError, body: bytes, *, sparse: bool) -> ProblemErro
     errors = exc.errors(include_url=False)
     first = errors[0]
     if first["type"] == "json_invalid":
-        return ProblemError("invalid_json", f"The request body is not valid JSON: {clip(first['msg'], 100)}",
-                            errors=[item("invalid_json", "", clip(first["msg"], 100))],
-                            hint="send one JSON object; NaN, Infinity and -Infinity are accepted as numbers")
+        return ProblemError(
+            "invalid_json",
+            f"The request body is not valid JSON: {clip(first['msg'], 100)}",
+            errors=[item("invalid_json", "", clip(first["msg"], 100))],
+            hint="send one JSON object; NaN, Infinity and -Infinity are accepted as numbers",
+        )
     if not first["loc"]:
-        return ProblemError("invalid_field", "The request body must be a JSON object",
-                            errors=[item("invalid_field", "", "expected an object",
-                                         received=_json_type(first.get("input")))])
+        return ProblemError(
+            "invalid_field",
+            "The request body must be a JSON object",
+            errors=[
+                item(
+                    "invalid_field",
+                    "",
+                    "expected an object",
+                    received=_json_type(first.get("input")),
+                )
+            ],
+        )
     items: list[dict[str, Any]] = []
     problems: list[ProblemError] = []
     seen_arrays: set[str] = set()
@@ -87,13 +99,17 @@ def _hint(errors: list[Any], sparse: bool) -> str | None:
         name = str(error["loc"][-1]) if error["loc"] else ""
         if error["type"] == "extra_forbidden":
             if name == "ignore_index" and not sparse:
-                return ("ignore_index applies to class-id labels (POST /v1/cross-entropy/sparse); on "
-                        "/categorical leave an example out with sample_weight 0")
+                return (
+                    "ignore_index applies to class-id labels (POST /v1/cross-entropy/sparse); on "
+                    "/categorical leave an example out with sample_weight 0"
+                )
             if name in LIBRARY_NAMES:
                 return f"unknown field {name!r}: {LIBRARY_NAMES[name]}"
         if error["type"] == "literal_error" and name == "reduction":
-            return ("torch 'mean' → mean; Keras default → sum_over_batch_size; TF v1 default "
-                    "(SUM_BY_NONZERO_WEIGHTS) → sum_by_nonzero_weights; 'sum' and 'none' as they are")
+            return (
+                "torch 'mean' → mean; Keras default → sum_over_batch_size; TF v1 default "
+                "(SUM_BY_NONZERO_WEIGHTS) → sum_by_nonzero_weights; 'sum' and 'none' as they are"
+            )
     return None
 
 
@@ -103,14 +119,20 @@ def _diagnose_array(body: bytes, field: str, *, integer: bool) -> ProblemError:
         try:
             Tensor.model_validate(value, strict=True)
         except ValidationError as tensor_error:
-            items = [item("invalid_field", pointer(field, *e["loc"]), e["msg"])
-                     for e in tensor_error.errors(include_url=False)]
-            return ProblemError("invalid_field", f"{field} is not a valid Tensor: {items[0]['pointer']}: "
-                                f"{items[0]['message']}", errors=items,
-                                hint='a Tensor is {"dtype": ..., "shape": [...], "data": "<base64>"}')
+            items = [
+                item("invalid_field", pointer(field, *e["loc"]), e["msg"])
+                for e in tensor_error.errors(include_url=False)
+            ]
+            return ProblemError(
+                "invalid_field",
+                f"{field} is not a valid Tensor: {items[0]['pointer']}: {items[0]['message']}",
+                errors=items,
+                hint='a Tensor is {"dtype": ..., "shape": [...], "data": "<base64>"}',
+            )
     return diagnose_nested(value, field=field, integer=integer)
 
 
 def _json_type(value: Any) -> str:
     return {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(
-        type(value), "null")
+        type(value), "null"
+    )

@@ -54,35 +54,48 @@ class Tensor(StrictModel):
 
     dtype: TensorDtype = Field(description="element type; bfloat16 is the upper half of a float32")
     shape: list[Annotated[int, Field(ge=0)]] = Field(
-        max_length=MAX_TENSOR_RANK, description="dimensions, outermost first; [] is a scalar")
+        max_length=MAX_TENSOR_RANK, description="dimensions, outermost first; [] is a scalar"
+    )
     data: str = Field(
         json_schema_extra={"format": "byte"},
-        description="base64 of prod(shape) × itemsize bytes, little-endian, row-major (C order)")
+        description="base64 of prod(shape) × itemsize bytes, little-endian, row-major (C order)",
+    )
 
 
 class CrossEntropyOptions(StrictModel):
     """Fields shared by both cross-entropy endpoints."""
 
     logits: FloatArray | Tensor | None = Field(
-        None, description="unnormalised scores, classes on `axis`; exactly one of logits / probabilities. "
-        "`-Infinity` (JSON) or -inf (Tensor) masks a class")
+        None,
+        description="unnormalised scores, classes on `axis`; exactly one of logits / probabilities. "
+        "`-Infinity` (JSON) or -inf (Tensor) masks a class",
+    )
     probabilities: FloatArray | Tensor | None = Field(
-        None, description="predicted probabilities (Keras from_logits=False): each row is divided by its "
-        "sum, then clipped to [epsilon, 1 - epsilon]")
+        None,
+        description="predicted probabilities (Keras from_logits=False): each row is divided by its "
+        "sum, then clipped to [epsilon, 1 - epsilon]",
+    )
     axis: int = Field(-1, description="the class axis of the predictions; 1 takes PyTorch's (N, C, d1, ...)")
     reduction: Reduction = Field(
-        "mean", description="mean: Σwl/Σw (torch 'mean'); sum; sum_over_batch_size: Σwl/#counted (Keras "
-        "default); sum_by_nonzero_weights: Σwl/#{w≠0} (TF v1 default); none")
+        "mean",
+        description="mean: Σwl/Σw (torch 'mean'); sum; sum_over_batch_size: Σwl/#counted (Keras "
+        "default); sum_by_nonzero_weights: Σwl/#{w≠0} (TF v1 default); none",
+    )
     sample_weight: float | FloatArray | Tensor | None = Field(
-        None, description="per-example weights >= 0, broadcast with NumPy rules to the per-example shape "
-        "(e.g. [N, 1] on [N, T]); default 1")
+        None,
+        description="per-example weights >= 0, broadcast with NumPy rules to the per-example shape "
+        "(e.g. [N, 1] on [N, T]); default 1",
+    )
     class_weight: list[float] | None = Field(
-        None, min_length=1, description="one weight >= 0 per class (torch `weight`)")
+        None, min_length=1, description="one weight >= 0 per class (torch `weight`)"
+    )
     label_smoothing: float = Field(0.0, ge=0.0, le=1.0, description="target becomes (1-ε)·target + ε/C")
     epsilon: float = Field(1e-7, gt=0.0, lt=0.5, description="clip for `probabilities`")
     precision: Literal["float32", "float64"] | None = Field(
-        None, description="compute precision; null = the data's own (JSON numbers: float64; a Tensor: its "
-        "dtype, float16/bfloat16 upcast to float32). Sums are always accumulated in float64")
+        None,
+        description="compute precision; null = the data's own (JSON numbers: float64; a Tensor: its "
+        "dtype, float16/bfloat16 upcast to float32). Sums are always accumulated in float64",
+    )
     per_example: bool = Field(True, description="return the per-example `losses`")
 
 
@@ -92,9 +105,11 @@ class SparseCrossEntropyRequest(CrossEntropyOptions):
 
     labels: int | IntArray | Tensor = Field(
         description="class ids in [0, C): the predictions' shape without `axis` (a trailing 1 is squeezed); "
-        "a Tensor must be int32 or int64")
+        "a Tensor must be int32 or int64"
+    )
     ignore_index: int | None = Field(
-        None, description="labels equal to this count for nothing (loss 0, weight 0), e.g. -100")
+        None, description="labels equal to this count for nothing (loss 0, weight 0), e.g. -100"
+    )
 
 
 class CategoricalCrossEntropyRequest(CrossEntropyOptions):
@@ -102,7 +117,8 @@ class CategoricalCrossEntropyRequest(CrossEntropyOptions):
     CategoricalCrossentropy, torch cross_entropy with probability targets)."""
 
     labels: FloatArray | Tensor = Field(
-        description="target distributions, same shape as the predictions; each row >= 0, summing to 1")
+        description="target distributions, same shape as the predictions; each row >= 0, summing to 1"
+    )
 
 
 class ResponseWarning(BaseModel):
@@ -115,15 +131,19 @@ class CrossEntropyResponse(BaseModel):
     loss: float | None = Field(description="the reduced loss; null for 'none' or a zero denominator")
     reduction: Reduction
     losses: NestedLosses | None = Field(
-        None, description="weighted per-example losses w_i·l_i (0 where ignored), nested like `shape`; "
-        "absent when per_example is false")
+        None,
+        description="weighted per-example losses w_i·l_i (0 where ignored), nested like `shape`; "
+        "absent when per_example is false",
+    )
     shape: list[int] = Field(description="the per-example shape: the predictions' shape without `axis`")
     num_classes: int
     count: int = Field(description="counted (not ignored) examples")
     weight_sum: float = Field(description="Σ w_i")
     nonzero_weight_count: int = Field(description="#{counted i: w_i ≠ 0}")
-    loss_sum: float = Field(description="Σ w_i·l_i in float64; combine requests exactly with weight_sum, "
-                            "count and nonzero_weight_count")
+    loss_sum: float = Field(
+        description="Σ w_i·l_i in float64; combine requests exactly with weight_sum, "
+        "count and nonzero_weight_count"
+    )
     precision: Literal["float32", "float64"]
     warnings: list[ResponseWarning]
 

@@ -95,8 +95,14 @@ def sparse_cross_entropy(
     _check_options(reduction, label_smoothing, epsilon)
     raw = np.asarray(predictions)
     pred = prepare_predictions(raw, field=field, axis=axis, precision=precision)
-    y, counted, _ = sparse_labels(np.asarray(labels), pred, tuple(raw.shape), ignore_index=ignore_index,
-                                  max_issues=max_issues, warnings=warnings)
+    y, counted, _ = sparse_labels(
+        np.asarray(labels),
+        pred,
+        tuple(raw.shape),
+        ignore_index=ignore_index,
+        max_issues=max_issues,
+        warnings=warnings,
+    )
     classes = pred.num_classes
     cw = class_weights(class_weight, classes, max_issues=max_issues)
     sw = sample_weights(sample_weight, pred.example_shape, max_issues=max_issues, warnings=warnings)
@@ -105,8 +111,9 @@ def sparse_cross_entropy(
     if from_logits:
         nll, smooth = _sparse_logit_terms(pred, y_safe, counted, cw, label_smoothing, max_issues, warnings)
     else:
-        nll, smooth = _sparse_probability_terms(pred, y_safe, counted, cw, label_smoothing, epsilon,
-                                                max_issues, warnings)
+        nll, smooth = _sparse_probability_terms(
+            pred, y_safe, counted, cw, label_smoothing, epsilon, max_issues, warnings
+        )
     class_factor = np.ones_like(sw) if cw is None else cw[y_safe]
     per_example = (1.0 - label_smoothing) * class_factor * nll
     if smooth is not None:
@@ -192,10 +199,16 @@ def categorical_cross_entropy(
 
 
 def _check_options(reduction: str, label_smoothing: float, epsilon: float) -> None:
-    check_option(reduction in REDUCTIONS, "reduction",
-                 f"reduction must be one of {', '.join(REDUCTIONS)}; got {reduction!r}")
-    check_option(0.0 <= label_smoothing <= 1.0, "label_smoothing",
-                 f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    check_option(
+        reduction in REDUCTIONS,
+        "reduction",
+        f"reduction must be one of {', '.join(REDUCTIONS)}; got {reduction!r}",
+    )
+    check_option(
+        0.0 <= label_smoothing <= 1.0,
+        "label_smoothing",
+        f"label_smoothing must be in [0, 1], got {label_smoothing}",
+    )
     check_option(0.0 < epsilon < 0.5, "epsilon", f"epsilon must be in (0, 0.5), got {epsilon}")
 
 
@@ -211,20 +224,41 @@ def _result(
     weight_sum = float(weight.sum())
     count = int(np.count_nonzero(counted))
     nonzero = int(np.count_nonzero(counted & (weight != 0)))
-    loss = reduce_statistics(reduction, loss_sum=loss_sum, weight_sum=weight_sum, count=count,
-                             nonzero_weight_count=nonzero)
+    loss = reduce_statistics(
+        reduction,
+        loss_sum=loss_sum,
+        weight_sum=weight_sum,
+        count=count,
+        nonzero_weight_count=nonzero,
+    )
     if count == 0:
-        warnings.append(LossWarning("empty_batch", "no example counted: the batch is empty or every label "
-                                    "is ignored", field="labels"))
+        warnings.append(
+            LossWarning(
+                "empty_batch",
+                "no example counted: the batch is empty or every label is ignored",
+                field="labels",
+            )
+        )
     if loss is None and reduction not in ("none", "sum"):
-        warnings.append(LossWarning(
-            "zero_denominator",
-            f"the denominator of reduction {reduction!r} is 0, so the loss is null (not NaN, not 0); "
-            "loss_sum, weight_sum and count are still exact"))
+        warnings.append(
+            LossWarning(
+                "zero_denominator",
+                f"the denominator of reduction {reduction!r} is 0, so the loss is null (not NaN, not 0); "
+                "loss_sum, weight_sum and count are still exact",
+            )
+        )
     return LossResult(
-        loss=loss, reduction=reduction, losses=contribution.reshape(pred.example_shape),
-        num_classes=pred.num_classes, count=count, weight_sum=weight_sum, nonzero_weight_count=nonzero,
-        loss_sum=loss_sum, precision=str(pred.dtype), warnings=warnings)
+        loss=loss,
+        reduction=reduction,
+        losses=contribution.reshape(pred.example_shape),
+        num_classes=pred.num_classes,
+        count=count,
+        weight_sum=weight_sum,
+        nonzero_weight_count=nonzero,
+        loss_sum=loss_sum,
+        precision=str(pred.dtype),
+        warnings=warnings,
+    )
 
 
 # --- logits ----------------------------------------------------------------------------------------------
@@ -239,32 +273,49 @@ def _row_maxima(pred: Predictions, counted: np.ndarray, max_issues: int) -> np.n
         bad = np.zeros(z.shape, dtype=bool)
         bad[bad_rows] = np.isnan(z[bad_rows]) | (z[bad_rows] == np.inf)
         raise issues_from_mask(
-            bad, code="non_finite_value", field=pred.field, limit=max_issues,
-            describe=lambda p: (f"{pred.field} must not hold NaN or +inf (got {z[p]} at "
-                                f"{pred.row_text(p[0])} class {p[1]})", str(z[p])),
+            bad,
+            code="non_finite_value",
+            field=pred.field,
+            limit=max_issues,
+            describe=lambda p: (
+                f"{pred.field} must not hold NaN or +inf (got {z[p]} at {pred.row_text(p[0])} class {p[1]})",
+                str(z[p]),
+            ),
             index_of=lambda p: pred.element_index(*p),
-            hint="-inf is allowed and masks a class; NaN and +inf are not")
+            hint="-inf is allowed and masks a class; NaN and +inf are not",
+        )
     masked_rows = m == -np.inf
     if masked_rows.any():
         fatal = masked_rows & counted
         if fatal.any():
             raise issues_from_mask(
-                fatal, code="non_finite_value", field=pred.field, limit=max_issues,
-                describe=lambda p: (f"every class of {pred.row_text(p[0])} is -inf: no class has any "
-                                    "probability", "-inf"),
+                fatal,
+                code="non_finite_value",
+                field=pred.field,
+                limit=max_issues,
+                describe=lambda p: (
+                    f"every class of {pred.row_text(p[0])} is -inf: no class has any probability",
+                    "-inf",
+                ),
                 index_of=lambda p: pred.element_index(p[0], 0),
-                hint="mask at most some classes with -inf, or ignore the example")
+                hint="mask at most some classes with -inf, or ignore the example",
+            )
         m = np.where(masked_rows, 0.0, m).astype(z.dtype)
     return m
 
 
-def _infinite_loss(pred: Predictions, rows: np.ndarray, max_issues: int, why: str,
-                   cls: np.ndarray | None = None) -> LossInputError:
+def _infinite_loss(
+    pred: Predictions, rows: np.ndarray, max_issues: int, why: str, cls: np.ndarray | None = None
+) -> LossInputError:
     return issues_from_mask(
-        rows, code="non_finite_value", field=pred.field, limit=max_issues,
+        rows,
+        code="non_finite_value",
+        field=pred.field,
+        limit=max_issues,
         describe=lambda p: (f"the loss of {pred.row_text(p[0])} is infinite: {why}", "-inf"),
         index_of=lambda p: pred.element_index(p[0], 0 if cls is None else int(cls[p[0]])),
-        hint="a -inf logit masks a class, so it cannot be the target or carry target probability")
+        hint="a -inf logit masks a class, so it cannot be the target or carry target probability",
+    )
 
 
 def _sparse_logit_terms(
@@ -294,8 +345,12 @@ def _sparse_logit_terms(
     smooth = q.sum() * log_s - dot
     infinite = counted & ~np.isfinite(smooth)
     if infinite.any():
-        raise _infinite_loss(pred, infinite, max_issues,
-                             "label smoothing puts probability on a class whose logit is -inf")
+        raise _infinite_loss(
+            pred,
+            infinite,
+            max_issues,
+            "label smoothing puts probability on a class whose logit is -inf",
+        )
     return nll, np.where(counted, smooth, 0.0)
 
 
@@ -308,7 +363,7 @@ def _categorical_logit_loss(
     _warn_if_probabilities(pred, m, warnings)
     log_s, dot = logsumexp_terms(z, m, q)
     assert dot is not None
-    loss = q.sum(axis=1) * log_s - dot
+    loss: np.ndarray = q.sum(axis=1) * log_s - dot
     infinite = ~np.isfinite(loss)
     if infinite.any():
         raise _infinite_loss(pred, infinite, max_issues, "a class with target probability > 0 has logit -inf")
@@ -321,10 +376,14 @@ def _warn_if_probabilities(pred: Predictions, m: np.ndarray, warnings: list[Loss
     if z.size == 0 or pred.num_classes < 2 or float(m.max()) > 1.0 or float(z.min()) < 0.0:
         return
     if np.allclose(z.sum(axis=1, dtype=np.float64), 1.0, rtol=0, atol=SUM_TOLERANCE):
-        warnings.append(LossWarning(
-            "logits_look_like_probabilities",
-            "every row of logits lies in [0, 1] and sums to 1: these look like probabilities; send them "
-            "as \"probabilities\" so they are not passed through another softmax", field="logits"))
+        warnings.append(
+            LossWarning(
+                "logits_look_like_probabilities",
+                "every row of logits lies in [0, 1] and sums to 1: these look like probabilities; send them "
+                'as "probabilities" so they are not passed through another softmax',
+                field="logits",
+            )
+        )
 
 
 # --- probabilities ---------------------------------------------------------------------------------------
@@ -338,49 +397,74 @@ def _normalised_probabilities(
     nonfinite = ~np.isfinite(p)
     if nonfinite.any():
         raise issues_from_mask(
-            nonfinite, code="non_finite_value", field=pred.field, limit=max_issues,
-            describe=lambda x: (f"probabilities must be finite, got {p[x]} in {pred.row_text(x[0])}", str(p[x])),
-            index_of=lambda x: pred.element_index(*x))
+            nonfinite,
+            code="non_finite_value",
+            field=pred.field,
+            limit=max_issues,
+            describe=lambda x: (
+                f"probabilities must be finite, got {p[x]} in {pred.row_text(x[0])}",
+                str(p[x]),
+            ),
+            index_of=lambda x: pred.element_index(*x),
+        )
     outside = (p < 0) | (p > 1)
     if outside.any():
         raise issues_from_mask(
-            outside, code="invalid_probabilities", field=pred.field, limit=max_issues,
-            describe=lambda x: (f"probabilities must lie in [0, 1], got {p[x]} in {pred.row_text(x[0])}",
-                                float(p[x])),
+            outside,
+            code="invalid_probabilities",
+            field=pred.field,
+            limit=max_issues,
+            describe=lambda x: (
+                f"probabilities must lie in [0, 1], got {p[x]} in {pred.row_text(x[0])}",
+                float(p[x]),
+            ),
             index_of=lambda x: pred.element_index(*x),
-            hint="unnormalised scores belong in \"logits\"")
+            hint='unnormalised scores belong in "logits"',
+        )
     sums = p.sum(axis=1, dtype=np.float64)
     zero = counted & (sums == 0)
     if zero.any():
         raise issues_from_mask(
-            zero, code="invalid_probabilities", field=pred.field, limit=max_issues,
+            zero,
+            code="invalid_probabilities",
+            field=pred.field,
+            limit=max_issues,
             describe=lambda x: (f"every probability of {pred.row_text(x[0])} is 0", 0.0),
             index_of=lambda x: pred.element_index(x[0], 0),
-            hint="a probability row must sum to 1; an all-zero row has no distribution to renormalise")
+            hint="a probability row must sum to 1; an all-zero row has no distribution to renormalise",
+        )
     off = counted & (np.abs(sums - 1.0) > SUM_TOLERANCE)
     if off.any():
         first = int(np.argmax(off))
-        warnings.append(LossWarning(
-            "probabilities_not_normalized",
-            f"{int(off.sum())} probability row(s) do not sum to 1 (e.g. {pred.row_text(first)} sums to "
-            f"{sums[first]:.6g}); they were renormalised, as Keras does", field=pred.field,
-            index=pred.element_index(first, 0)))
+        warnings.append(
+            LossWarning(
+                "probabilities_not_normalized",
+                f"{int(off.sum())} probability row(s) do not sum to 1 (e.g. {pred.row_text(first)} sums to "
+                f"{sums[first]:.6g}); they were renormalised, as Keras does",
+                field=pred.field,
+                index=pred.element_index(first, 0),
+            )
+        )
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(p / np.where(sums == 0, 1.0, sums)[:, None], dtype=np.float64)
 
 
-def _clipped_log(p: np.ndarray, epsilon: float, used: np.ndarray, pred: Predictions,
-                 warnings: list[LossWarning]) -> np.ndarray:
+def _clipped_log(
+    p: np.ndarray, epsilon: float, used: np.ndarray, pred: Predictions, warnings: list[LossWarning]
+) -> np.ndarray:
     """``log clip(p, eps, 1 - eps)``, warning when the clip changed a value that enters the loss."""
     clipped = np.clip(p, epsilon, 1.0 - epsilon)
     hit = used & (clipped != p)
     if hit.any():
-        warnings.append(LossWarning(
-            "probabilities_clipped",
-            f"{int(hit.sum())} probability value(s) entering the loss were clipped to [{epsilon:g}, "
-            f"1 - {epsilon:g}]; each such term is capped at -log({epsilon:g}) = {-np.log(epsilon):.7g}",
-            field=pred.field))
-    return np.log(clipped)
+        warnings.append(
+            LossWarning(
+                "probabilities_clipped",
+                f"{int(hit.sum())} probability value(s) entering the loss were clipped to [{epsilon:g}, "
+                f"1 - {epsilon:g}]; each such term is capped at -log({epsilon:g}) = {-np.log(epsilon):.7g}",
+                field=pred.field,
+            )
+        )
+    return np.asarray(np.log(clipped))
 
 
 def _sparse_probability_terms(
@@ -424,17 +508,22 @@ def _target_distributions(
     if labels.shape != raw.shape:
         hint = None
         if labels.shape == tuple(pred.example_shape) or labels.shape == (*pred.example_shape, 1):
-            hint = ("labels look like class ids (one per example): send them to "
-                    "POST /v1/cross-entropy/sparse")
+            hint = "labels look like class ids (one per example): send them to POST /v1/cross-entropy/sparse"
         raise LossInputError(
             "shape_mismatch",
             f"labels must have the shape of {pred.field}: expected {tuple(raw.shape)}, received "
             f"{tuple(labels.shape)}",
-            issues=[_shape_issue(list(raw.shape), list(labels.shape))], hint=hint)
+            issues=[_shape_issue(list(raw.shape), list(labels.shape))],
+            hint=hint,
+        )
     if labels.dtype.kind not in "fiu":
-        raise LossInputError("invalid_labels", f"labels must be numbers, got dtype {labels.dtype}",
-                             issues=[_shape_issue(None, None, f"labels must be numbers, got {labels.dtype}",
-                                                  "invalid_labels")])
+        raise LossInputError(
+            "invalid_labels",
+            f"labels must be numbers, got dtype {labels.dtype}",
+            issues=[
+                _shape_issue(None, None, f"labels must be numbers, got {labels.dtype}", "invalid_labels")
+            ],
+        )
     t = np.moveaxis(labels, pred.axis, -1).reshape(-1, pred.num_classes).astype(np.float64)
 
     def index_of(p: tuple[int, ...]) -> tuple[int, ...]:
@@ -443,23 +532,39 @@ def _target_distributions(
     bad = ~np.isfinite(t) | (t < 0)
     if bad.any():
         raise issues_from_mask(
-            bad, code="invalid_labels", field="labels", limit=max_issues, index_of=index_of,
-            describe=lambda p: (f"target probabilities must be finite and >= 0, got {t[p]}", float(t[p])))
+            bad,
+            code="invalid_labels",
+            field="labels",
+            limit=max_issues,
+            index_of=index_of,
+            describe=lambda p: (
+                f"target probabilities must be finite and >= 0, got {t[p]}",
+                float(t[p]),
+            ),
+        )
     sums = t.sum(axis=1)
     off = np.abs(sums - 1.0) > SUM_TOLERANCE
     if off.any():
         raise issues_from_mask(
-            off, code="invalid_labels", field="labels", limit=max_issues,
+            off,
+            code="invalid_labels",
+            field="labels",
+            limit=max_issues,
             index_of=lambda p: pred.element_index(p[0], 0),
-            describe=lambda p: (f"the target row {pred.row_text(p[0]).replace(pred.field, 'labels')} sums to "
-                                f"{sums[p[0]]:.6g}, not 1", float(sums[p[0]])),
+            describe=lambda p: (
+                f"the target row {pred.row_text(p[0]).replace(pred.field, 'labels')} sums to "
+                f"{sums[p[0]]:.6g}, not 1",
+                float(sums[p[0]]),
+            ),
             hint="categorical labels are distributions over the classes; to leave an example out give it "
-                 "sample_weight 0")
+            "sample_weight 0",
+        )
     return t
 
 
-def _shape_issue(expected: Any, received: Any, message: str = "shape mismatch",
-                 code: str = "shape_mismatch") -> Any:
+def _shape_issue(
+    expected: Any, received: Any, message: str = "shape mismatch", code: str = "shape_mismatch"
+) -> Any:
     from .errors import Issue
 
     return Issue(code=code, field="labels", message=message, expected=expected, received=received)

@@ -55,8 +55,11 @@ def compute_dtype(array: np.ndarray, precision: str | None) -> np.dtype:
     """float64 or float32: the requested precision, else the input's (half precision upcast to float32)."""
     if precision is not None:
         if precision not in ("float32", "float64"):
-            raise _fail("invalid_field", f"precision must be 'float32', 'float64' or null, not {precision!r}",
-                        field="precision")
+            raise _fail(
+                "invalid_field",
+                f"precision must be 'float32', 'float64' or null, not {precision!r}",
+                field="precision",
+            )
         return np.dtype(precision)
     return np.dtype(np.float64) if array.dtype == np.float64 else np.dtype(np.float32)
 
@@ -68,22 +71,38 @@ def prepare_predictions(
     if not isinstance(axis, int | np.integer) or isinstance(axis, bool):
         raise _fail("invalid_field", f"axis must be an integer, not {axis!r}", field="axis")
     if predictions.dtype.kind != "f":
-        raise _fail("invalid_field", f"{field} must hold floating-point numbers, got dtype {predictions.dtype}",
-                    field=field)
+        raise _fail(
+            "invalid_field",
+            f"{field} must hold floating-point numbers, got dtype {predictions.dtype}",
+            field=field,
+        )
     rank = predictions.ndim
     if rank == 0:
-        raise _fail("shape_mismatch", f"{field} cannot be a scalar: it needs a class axis",
-                    field=field, expected="rank >= 1", received=[])
+        raise _fail(
+            "shape_mismatch",
+            f"{field} cannot be a scalar: it needs a class axis",
+            field=field,
+            expected="rank >= 1",
+            received=[],
+        )
     if not -rank <= axis < rank:
-        raise _fail("invalid_field",
-                    f"axis {axis} is out of range for {field} of rank {rank} (valid: {-rank} to {rank - 1})",
-                    field="axis", expected=[-rank, rank - 1], received=axis)
+        raise _fail(
+            "invalid_field",
+            f"axis {axis} is out of range for {field} of rank {rank} (valid: {-rank} to {rank - 1})",
+            field="axis",
+            expected=[-rank, rank - 1],
+            received=axis,
+        )
     axis = int(axis) % rank
     classes = predictions.shape[axis]
     if classes == 0:
-        raise _fail("shape_mismatch", f"{field} must have at least one class, got shape "
-                    f"{tuple(predictions.shape)} with {classes} classes on axis {axis}",
-                    field=field, received=list(predictions.shape))
+        raise _fail(
+            "shape_mismatch",
+            f"{field} must have at least one class, got shape "
+            f"{tuple(predictions.shape)} with {classes} classes on axis {axis}",
+            field=field,
+            received=list(predictions.shape),
+        )
     dtype = compute_dtype(predictions, precision)
     moved = np.moveaxis(predictions, axis, -1)
     example_shape = tuple(int(n) for n in moved.shape[:-1])
@@ -91,28 +110,35 @@ def prepare_predictions(
     return Predictions(matrix=matrix, example_shape=example_shape, axis=axis, field=field, dtype=dtype)
 
 
-def _reshape_hint(labels_shape: tuple[int, ...], pred: Predictions, pred_shape: tuple[int, ...]) -> str | None:
+def _reshape_hint(
+    labels_shape: tuple[int, ...], pred: Predictions, pred_shape: tuple[int, ...]
+) -> str | None:
     """Suggest the change that would make sparse labels fit the predictions."""
     target = pred.example_shape
     if labels_shape == pred_shape and pred.num_classes > 1:
-        return ("labels have the same shape as the predictions, as one-hot or soft labels do: send them to "
-                "POST /v1/cross-entropy/categorical, or send class ids of shape "
-                f"{_fmt(target)}")
+        return (
+            "labels have the same shape as the predictions, as one-hot or soft labels do: send them to "
+            "POST /v1/cross-entropy/categorical, or send class ids of shape "
+            f"{_fmt(target)}"
+        )
     rank = len(pred_shape)
     for other in range(rank):
         if other != pred.axis and pred_shape[other] > 1:
-            shape_without = pred_shape[:other] + pred_shape[other + 1:]
+            shape_without = pred_shape[:other] + pred_shape[other + 1 :]
             if shape_without == labels_shape:
-                return (f"labels fit if the class axis is {other}: set \"axis\": {other}"
-                        + (" (PyTorch's (N, C, d1, ...) layout)" if other == 1 else ""))
+                return f'labels fit if the class axis is {other}: set "axis": {other}' + (
+                    " (PyTorch's (N, C, d1, ...) layout)" if other == 1 else ""
+                )
     size = int(np.prod(target, dtype=np.int64))
     if int(np.prod(labels_shape, dtype=np.int64)) == size and labels_shape != target:
         return f"labels have the right number of elements: reshape them to {_fmt(target)}"
     if len(labels_shape) == 1 and labels_shape[0] == pred.num_classes and size == 1:
-        return (f"labels hold {labels_shape[0]} values, as many as there are classes: if they are a "
-                "one-hot or soft label row, send it to POST /v1/cross-entropy/categorical with the "
-                f"shape of the predictions {_fmt(pred_shape)}; if these are {labels_shape[0]} class ids, "
-                f"the predictions need shape ({labels_shape[0]}, C)")
+        return (
+            f"labels hold {labels_shape[0]} values, as many as there are classes: if they are a "
+            "one-hot or soft label row, send it to POST /v1/cross-entropy/categorical with the "
+            f"shape of the predictions {_fmt(pred_shape)}; if these are {labels_shape[0]} class ids, "
+            f"the predictions need shape ({labels_shape[0]}, C)"
+        )
     return None
 
 
@@ -141,23 +167,32 @@ def sparse_labels(
         if shape == (*target, 1):
             squeezed = True
             labels = labels.reshape(target)
-            warnings.append(LossWarning(
-                "labels_squeezed",
-                f"labels of shape {_fmt(shape)} were squeezed to {_fmt(target)} (Keras convention)",
-                field="labels"))
+            warnings.append(
+                LossWarning(
+                    "labels_squeezed",
+                    f"labels of shape {_fmt(shape)} were squeezed to {_fmt(target)} (Keras convention)",
+                    field="labels",
+                )
+            )
         else:
             raise _fail(
                 "shape_mismatch",
                 f"The shape of labels (received {_fmt(shape)}) should equal the shape of {pred.field} "
                 f"except for the {_axis_text(pred.axis, len(pred_shape))} (received {_fmt(pred_shape)}), "
                 f"that is {_fmt(target)}.",
-                field="labels", expected=list(target), received=list(shape),
-                hint=_reshape_hint(shape, pred, pred_shape))
+                field="labels",
+                expected=list(target),
+                received=list(shape),
+                hint=_reshape_hint(shape, pred, pred_shape),
+            )
     if labels.dtype.kind not in "iu":
-        raise _fail("label_not_integer",
-                    f"labels must be integer class ids, got dtype {labels.dtype}", field="labels",
-                    hint="sparse labels are class ids; one-hot or soft labels go to "
-                         "POST /v1/cross-entropy/categorical")
+        raise _fail(
+            "label_not_integer",
+            f"labels must be integer class ids, got dtype {labels.dtype}",
+            field="labels",
+            hint="sparse labels are class ids; one-hot or soft labels go to "
+            "POST /v1/cross-entropy/categorical",
+        )
     flat = labels.reshape(-1).astype(np.int64, copy=False)
     counted = np.ones(flat.shape, dtype=bool) if ignore_index is None else flat != ignore_index
     classes = pred.num_classes
@@ -165,16 +200,24 @@ def sparse_labels(
     if out_of_range.any():
         hint = None
         if ignore_index is None and bool((flat[out_of_range] < 0).any()):
-            hint = "if negative labels mark padding, set \"ignore_index\" to that value (e.g. -100)"
+            hint = 'if negative labels mark padding, set "ignore_index" to that value (e.g. -100)'
 
         def describe(position: tuple[int, ...]) -> tuple[str, Any]:
             value = int(labels[position])
-            return (f"Received a label value of {value} which is outside the valid range of "
-                    f"[0, {classes}).", value)
+            return (
+                f"Received a label value of {value} which is outside the valid range of [0, {classes}).",
+                value,
+            )
 
         raise issues_from_mask(
-            out_of_range.reshape(target), code="label_out_of_range", field="labels", describe=describe,
-            limit=max_issues, index_of=(lambda p: (*p, 0)) if squeezed else None, hint=hint)
+            out_of_range.reshape(target),
+            code="label_out_of_range",
+            field="labels",
+            describe=describe,
+            limit=max_issues,
+            index_of=(lambda p: (*p, 0)) if squeezed else None,
+            hint=hint,
+        )
     return flat, counted, squeezed
 
 
@@ -182,8 +225,15 @@ def _check_finite_nonnegative(array: np.ndarray, *, field: str, max_issues: int)
     bad = ~np.isfinite(array) | (array < 0)
     if bad.any():
         raise issues_from_mask(
-            bad, code="invalid_weight", field=field, limit=max_issues,
-            describe=lambda p: (f"{field} must be finite and >= 0, got {float(array[p])}", float(array[p])))
+            bad,
+            code="invalid_weight",
+            field=field,
+            limit=max_issues,
+            describe=lambda p: (
+                f"{field} must be finite and >= 0, got {float(array[p])}",
+                float(array[p]),
+            ),
+        )
 
 
 def sample_weights(
@@ -202,10 +252,14 @@ def sample_weights(
     shape = tuple(int(n) for n in weights.shape)
     if shape == (*example_shape, 1) and example_shape:
         weights = weights.reshape(example_shape)
-        warnings.append(LossWarning(
-            "sample_weight_squeezed",
-            f"sample_weight of shape {_fmt(shape)} was squeezed to the per-example shape {_fmt(example_shape)}",
-            field="sample_weight"))
+        warnings.append(
+            LossWarning(
+                "sample_weight_squeezed",
+                f"sample_weight of shape {_fmt(shape)} was squeezed to the per-example shape "
+                f"{_fmt(example_shape)}",
+                field="sample_weight",
+            )
+        )
     try:
         fits = np.broadcast_shapes(weights.shape, example_shape) == example_shape
     except ValueError:
@@ -213,13 +267,19 @@ def sample_weights(
     if not fits:
         hint = "sample_weight broadcasts with NumPy rules (trailing axes aligned) to the per-example shape"
         if len(shape) == 1 and len(example_shape) >= 2 and shape[0] == example_shape[0]:
-            hint = (f"a weight per sequence needs shape {_fmt((example_shape[0],) + (1,) * (len(example_shape) - 1))}"
-                    f" to broadcast over {_fmt(example_shape)}")
+            per_sequence = (example_shape[0],) + (1,) * (len(example_shape) - 1)
+            hint = f"a weight per sequence needs shape {_fmt(per_sequence)} to broadcast over " + _fmt(
+                example_shape
+            )
         raise _fail(
             "invalid_weight",
             f"sample_weight of shape {_fmt(shape)} does not broadcast to the per-example shape "
             f"{_fmt(example_shape)}",
-            field="sample_weight", expected=list(example_shape), received=list(shape), hint=hint)
+            field="sample_weight",
+            expected=list(example_shape),
+            received=list(shape),
+            hint=hint,
+        )
     return np.broadcast_to(weights, example_shape).reshape(rows)
 
 
@@ -232,7 +292,10 @@ def class_weights(class_weight: np.ndarray | None, classes: int, *, max_issues: 
         raise _fail(
             "invalid_weight",
             f"class_weight needs one weight per class: {classes} expected, got shape {_fmt(weights.shape)}",
-            field="class_weight", expected=[classes], received=list(weights.shape))
+            field="class_weight",
+            expected=[classes],
+            received=list(weights.shape),
+        )
     _check_finite_nonnegative(weights, field="class_weight", max_issues=max_issues)
     return weights
 

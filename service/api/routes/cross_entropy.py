@@ -13,7 +13,11 @@ from ...config import Settings
 from ..body import check_media_type, read_body
 from ..evaluation import categorical, sparse
 from ..openapi import PROBLEM_RESPONSES, request_body
-from ..schemas import CategoricalCrossEntropyRequest, CrossEntropyResponse, SparseCrossEntropyRequest
+from ..schemas import (
+    CategoricalCrossEntropyRequest,
+    CrossEntropyResponse,
+    SparseCrossEntropyRequest,
+)
 
 router = APIRouter(prefix="/v1/cross-entropy", tags=["cross-entropy"])
 

@@ -21,11 +21,19 @@ async def healthz() -> Response:
     return Response(ALIVE, media_type="application/json")
 
 
-@router.get("/readyz", operation_id="readyz", response_model=Status, summary="Readiness",
-            responses={503: problem_response("Starting or draining")})
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    response_model=Status,
+    summary="Readiness",
+    responses={503: problem_response("Starting or draining")},
+)
 async def readyz() -> Response:
     if not readiness.ready:
         state = "draining" if readiness.draining else "starting"
-        raise ProblemError("not_ready", f"This process is {state}; send requests to another replica",
-                           headers={"Retry-After": "1"})
+        raise ProblemError(
+            "not_ready",
+            f"This process is {state}; send requests to another replica",
+            headers={"Retry-After": "1"},
+        )
     return Response(READY, media_type="application/json")

@@ -33,8 +33,16 @@ CONVENTIONS = {
 async def info(request: Request) -> Info:
     settings: Settings = request.app.state.settings
     return Info(
-        name="loss-service", version=__version__, instance=socket.gethostname(),
-        limits=Limits(max_body_bytes=settings.max_body_bytes, max_elements=settings.max_elements,
-                      max_error_items=settings.max_error_items),
-        dtypes=list(TENSOR_DTYPES), reductions=list(REDUCTIONS), precisions=["float32", "float64"],
-        conventions=CONVENTIONS)
+        name="loss-service",
+        version=__version__,
+        instance=socket.gethostname(),
+        limits=Limits(
+            max_body_bytes=settings.max_body_bytes,
+            max_elements=settings.max_elements,
+            max_error_items=settings.max_error_items,
+        ),
+        dtypes=list(TENSOR_DTYPES),
+        reductions=list(REDUCTIONS),
+        precisions=["float32", "float64"],
+        conventions=CONVENTIONS,
+    )
