@@ -63,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    probabilities, labels, class_weight = synthetic_predictions(
-        args.seed, args.examples, args.classes
-    )
+    probabilities, labels, class_weight = synthetic_predictions(args.seed, args.examples, args.classes)
     result = keras_loss([args.url], probabilities, labels, class_weight, args.chunk_size)
     print(f"class weights: {class_weight}")
     print(f"keras sum_over_batch_size: {result.loss!r}")

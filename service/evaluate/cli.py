@@ -51,9 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data.add_argument("--labels", type=Path, help="labels .npy (with a .npy predictions file)")
     data.add_argument("--sample-weight", type=_weight, help="a number, or a .npy of weights")
-    data.add_argument(
-        "--probabilities", action="store_true", help="the predictions are probabilities"
-    )
+    data.add_argument("--probabilities", action="store_true", help="the predictions are probabilities")
     data.add_argument(
         "--mode",
         choices=get_args(Mode),
@@ -68,9 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     body.add_argument("--ignore-index", type=int, help="label to ignore, e.g. -100 (sparse)")
     body.add_argument("--epsilon", type=float, help="clip for probabilities (default 1e-7)")
     body.add_argument("--precision", choices=["float32", "float64"])
-    body.add_argument(
-        "--per-example", action="store_true", help="collect per-example losses into --output"
-    )
+    body.add_argument("--per-example", action="store_true", help="collect per-example losses into --output")
 
     send = parser.add_argument_group("sending")
     send.add_argument(

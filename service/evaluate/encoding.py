@@ -33,8 +33,7 @@ def check_json_numbers(array: npt.NDArray[Any], name: str) -> None:
     """JSON numbers cannot carry NaN or ±inf (the Tensor form can)."""
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise EncodingError(
-            f"{name} holds non-finite values, which JSON numbers cannot carry; "
-            "send Tensors (drop --json)"
+            f"{name} holds non-finite values, which JSON numbers cannot carry; send Tensors (drop --json)"
         )
 
 

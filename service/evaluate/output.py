@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,12 +11,14 @@ from typing import Any
 import orjson
 from rich.console import Console
 from rich.markup import escape
-from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from service.evaluate.client import Answer, ChunkError
+from service.evaluate.requests import Chunk
 from service.evaluate.runner import Evaluation
+
+_ROW_POINTER = re.compile(r"^/(?:logits|probabilities|labels)/(\d+)(?:/|$)")
 
 
 @contextmanager
@@ -81,25 +84,45 @@ def _chunk_list(indices: list[int], limit: int = 8) -> str:
 def print_failure(console: Console, error: ChunkError) -> None:
     """The server's problem (title, detail, errors), naming the chunk and its rows."""
     chunk = error.chunk
-    lines = [escape(f"chunk {chunk.index} ({chunk.rows}) sent to {error.url}: {error.reason}")]
+    console.print("[bold red]evaluation stopped[/bold red]")
+    lines = [f"chunk {chunk.index} ({chunk.rows}) sent to {error.url}: {error.reason}"]
     problem: dict[str, Any] = error.problem or {}
     if problem:
-        title = escape(f"{problem.get('title', '')} ({problem.get('code', '?')})")
-        lines.append(f"[bold]{title}[/bold]")
+        lines.append(f"{problem.get('title', '')} ({problem.get('code', '?')})")
         if problem.get("detail"):
-            lines.append(escape(str(problem["detail"])))
+            lines.append(str(problem["detail"]))
         for item in problem.get("errors", []):
-            pointer = f" at {item['pointer']}" if item.get("pointer") else ""
-            lines.append(escape(f"  • {item.get('code', '?')}{pointer}: {item.get('message', '')}"))
+            where = f" at {item['pointer']}" if item.get("pointer") else ""
+            row = dataset_row(item, chunk)
+            if row is not None:
+                where += f" (dataset row {row})"
+            lines.append(f"  - {item.get('code', '?')}{where}: {item.get('message', '')}")
         shown = len(problem.get("errors", []))
         if problem.get("error_count", shown) > shown:
             lines.append(f"  … {problem['error_count'] - shown} more")
         if problem.get("hint"):
-            lines.append(escape(f"hint: {problem['hint']}"))
+            lines.append(f"hint: {problem['hint']}")
         if problem.get("request_id"):
-            lines.append(escape(f"request id: {problem['request_id']}"))
+            lines.append(f"request id: {problem['request_id']}")
         lines.append("(pointers and indices are relative to the chunk)")
-    console.print(Panel("\n".join(lines), title="evaluation stopped", border_style="red"))
+    for line in lines:
+        # Server text is shown verbatim: no markup, no hard wrapping inside a message.
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def dataset_row(item: dict[str, Any], chunk: Chunk) -> int | None:
+    """The dataset row an error item points at: its ``index`` (inside a Tensor) or its JSON
+    pointer (``/labels/3/...``) is relative to the chunk."""
+    index = item.get("index")
+    if isinstance(index, list) and index and isinstance(index[0], int):
+        row: int | None = index[0]
+    else:
+        match = _ROW_POINTER.match(str(item.get("pointer") or ""))
+        row = int(match.group(1)) if match else None
+    # Out of the chunk's rows, the index is not a row (e.g. a class of a single rank-1 example).
+    if row is None or not 0 <= row < chunk.stop - chunk.start:
+        return None
+    return chunk.start + row
 
 
 def write_json(path: Path, result: Evaluation) -> None:

@@ -102,8 +102,7 @@ class RequestBuilder:
         """Validated now; each body is built only when the sender asks for the next chunk."""
         ranges = row_ranges(self._data.num_examples, chunk_size)
         return (
-            Chunk(index, start, stop, self.body(start, stop))
-            for index, (start, stop) in enumerate(ranges)
+            Chunk(index, start, stop, self.body(start, stop)) for index, (start, stop) in enumerate(ranges)
         )
 
     def body(self, start: int, stop: int) -> bytes:

@@ -16,6 +16,9 @@ from service.evaluate.client import Answer, RetryPolicy, Sender
 from service.evaluate.data import Array, Dataset, Mode
 from service.evaluate.requests import RequestBuilder, RequestOptions
 
+# Warnings a chunk raises about itself as a batch (the server's codes).
+BATCH_LEVEL_WARNINGS = frozenset({"empty_batch", "zero_denominator"})
+
 ENDPOINTS: dict[Mode, str] = {
     "sparse": "/v1/cross-entropy/sparse",
     "categorical": "/v1/cross-entropy/categorical",
@@ -109,7 +112,7 @@ async def evaluate_async(
     payloads = [answer.payload for answer in answers]
     single = data.predictions.ndim == 1
     totals = Totals.of(payloads)
-    warnings = merge_warnings(answers)
+    warnings = merge_warnings(answers, dataset_has_counts=totals.count > 0)
     if options.reduction != "none" and totals.reduce(options.reduction) is None:
         warnings.append(
             {
@@ -141,11 +144,17 @@ def evaluate(dataset: Dataset, urls: Sequence[str], **kwargs: Any) -> Evaluation
     return asyncio.run(evaluate_async(dataset, urls, **kwargs))
 
 
-def merge_warnings(answers: Sequence[Answer]) -> list[dict[str, Any]]:
-    """One entry per warning code, with the chunks that raised it (pointers are chunk-relative)."""
+def merge_warnings(answers: Sequence[Answer], *, dataset_has_counts: bool) -> list[dict[str, Any]]:
+    """One entry per warning code, with the chunks that raised it (pointers are chunk-relative).
+
+    A chunk of padding only is "empty" on its own but not a problem for the dataset, so
+    batch-level warnings are kept only when they hold for the whole dataset.
+    """
     merged: dict[str, dict[str, Any]] = {}
     for answer in answers:
         for warning in answer.payload.get("warnings", []):
+            if dataset_has_counts and warning.get("code") in BATCH_LEVEL_WARNINGS:
+                continue
             entry = merged.setdefault(
                 warning["code"], {**warning, "chunks": [], "first_rows": answer.chunk.rows}
             )

@@ -38,9 +38,7 @@ def test_every_reduction_from_the_summed_statistics() -> None:
 
 def test_sums_are_correctly_rounded_whatever_the_order() -> None:
     # Naive left-to-right addition loses the 1.0 entirely; fsum keeps it.
-    totals = Totals.of(
-        [_payload(1e16, 1e16, 1, 1), _payload(1.0, 1.0, 1, 1), _payload(-1e16, -1e16, 1, 1)]
-    )
+    totals = Totals.of([_payload(1e16, 1e16, 1, 1), _payload(1.0, 1.0, 1, 1), _payload(-1e16, -1e16, 1, 1)])
     assert totals.loss_sum == 1.0
     assert totals.weight_sum == 1.0
     assert sum([1e16, 1.0, -1e16]) == 0.0

@@ -97,9 +97,7 @@ def test_a_4xx_is_never_retried_and_carries_the_problem() -> None:
     def reject(request: httpx.Request) -> httpx.Response:
         nonlocal calls
         calls += 1
-        return httpx.Response(
-            422, json=PROBLEM, headers={"content-type": "application/problem+json"}
-        )
+        return httpx.Response(422, json=PROBLEM, headers={"content-type": "application/problem+json"})
 
     sender, delays = _sender(reject, retry=RetryPolicy(attempts=5))
     with pytest.raises(ChunkError) as caught:

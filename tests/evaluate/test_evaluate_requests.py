@@ -25,9 +25,7 @@ def _decode(tensor: dict[str, Any]) -> np.ndarray:
 def _bodies(dataset: Dataset, chunk_size: int, **options: Any) -> list[dict[str, Any]]:
     mode = dataset.mode()
     tensors = options.pop("tensors", True)
-    builder = RequestBuilder(
-        dataset.normalised(mode), RequestOptions(**options), mode, tensors=tensors
-    )
+    builder = RequestBuilder(dataset.normalised(mode), RequestOptions(**options), mode, tensors=tensors)
     return [orjson.loads(chunk.body) for chunk in builder.chunks(chunk_size)]
 
 
