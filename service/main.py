@@ -13,6 +13,7 @@ from .api.request_id import RequestIdMiddleware
 from .api.routes import cross_entropy, health, info
 from .config import Settings, get_settings
 from .lifecycle import readiness
+from .observability import instrument
 
 DESCRIPTION = (
     "Exact, explainable softmax cross-entropy at the conventions of TensorFlow, Keras and PyTorch: "
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     handlers.install(app)
     openapi.install(app)
     app.add_middleware(RequestIdMiddleware)
+    instrument(app, app.state.settings.log_level)
     return app
 
 

@@ -10,5 +10,6 @@ from service.observability.middleware import ObservabilityMiddleware
 def instrument(app: FastAPI, log_level: str) -> None:
     """Serve `/metrics` and observe every request; call after adding the other middleware,
     so that this one is outermost and sees the final status, headers and timing."""
-    app.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    # An API route (not a plain one), so the middleware sees its template like any other's.
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     app.add_middleware(ObservabilityMiddleware, logger=configure_access_log(log_level))

@@ -5,7 +5,6 @@ Prometheus scrape of one replica should see (run one server process per containe
 """
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
-from starlette.requests import Request
 from starlette.responses import Response
 
 _HTTP_LABELS = ("method", "route", "status")
@@ -44,6 +43,6 @@ IN_FLIGHT = Gauge(
 )
 
 
-async def metrics_endpoint(_request: Request) -> Response:
+async def metrics_endpoint() -> Response:
     """`GET /metrics`: this process's metrics in the Prometheus text format."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
