@@ -31,3 +31,28 @@ def evaluate(api_client: InProcessClient) -> Evaluate:
         return payload
 
     return post
+
+
+@pytest.fixture
+def small_limits_client() -> Iterator[InProcessClient]:
+    """The app with tiny limits: 4 KiB bodies, 100 elements per array."""
+    from service.config import Settings
+    from service.main import create_app
+
+    with in_process(create_app(Settings(max_body_bytes=4096, max_elements=100))) as client:
+        yield client
+
+
+@pytest.fixture
+def crashing_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessClient]:
+    """The app with the sparse evaluation replaced by one that raises an unexpected exception."""
+    from service.api.routes import cross_entropy
+    from service.main import create_app
+
+    def boom(body: bytes, settings: object) -> bytes:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cross_entropy, "sparse", boom)
+    # A server answers 500 and logs the exception; ASGITransport would re-raise it into the test.
+    with in_process(create_app(), raise_app_exceptions=False) as client:
+        yield client

@@ -1,8 +1,6 @@
-"""Exception handlers: every failure leaves as application/problem+json."""
+"""Exception handlers: every failure leaves as application/problem+json (crashes: see request_id)."""
 
 from __future__ import annotations
-
-import logging
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -12,8 +10,6 @@ from starlette.responses import Response
 
 from .pointers import pointer
 from .problems import ProblemError, clip, item, render
-
-logger = logging.getLogger("service.errors")
 
 
 def install(app: FastAPI) -> None:
@@ -53,18 +49,6 @@ def install(app: FastAPI) -> None:
             max_items(request),
         )
 
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        logger.exception(
-            "unhandled error",
-            extra={"request_id": request.scope.get("state", {}).get("request_id")},
-        )
-        return render(
-            ProblemError("internal_error", "The server failed; the request id identifies the log"),
-            request,
-            max_items(request),
-        )
-
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(Exception, on_crash)

@@ -82,7 +82,7 @@ def _item(error: Any, sparse: bool) -> dict[str, Any]:
     loc = error["loc"]
     where = pointer(*loc)
     if error["type"] == "extra_forbidden":
-        return item("invalid_field", where, f"unknown field {clip(str(loc[-1]), 60)!r}")
+        return item("invalid_field", where, "unknown field: not part of this endpoint's request body")
     received = error.get("input")
     short = clip(json.dumps(received), 40) if isinstance(received, str | int | float | bool) else None
     return item("invalid_field", where, error["msg"], received=short)
@@ -91,7 +91,7 @@ def _item(error: Any, sparse: bool) -> dict[str, Any]:
 def _detail(items: list[dict[str, Any]]) -> str:
     first = items[0]
     more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
-    return f"{first['pointer'] or 'body'}: {first['message']}{more}"
+    return clip(f"{first['pointer'] or 'body'}: {first['message']}{more}")
 
 
 def _hint(errors: list[Any], sparse: bool) -> str | None:

@@ -1,15 +1,20 @@
-"""Request ids: accept a sane ``X-Request-ID``, else make one; keep it in the scope and echo it."""
+"""The outermost request wrapper: a request id for every request, echoed as ``X-Request-ID``, and a
+problem+json 500 (carrying that id) for any exception nothing else handled."""
 
 from __future__ import annotations
 
 import re
 import uuid
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .problems import ProblemError, render
 
 HEADER = b"x-request-id"
 # Client ids are echoed in headers and logs, so only short, printable tokens are kept.
 ACCEPTABLE = re.compile(rb"^[A-Za-z0-9._:/+=-]{1,128}$")
+CRASH = ProblemError("internal_error", "The server failed; the request id identifies the log entry")
 
 
 class RequestIdMiddleware:
@@ -23,10 +28,18 @@ class RequestIdMiddleware:
         given = next((v for k, v in scope["headers"] if k == HEADER), b"")
         request_id = given.decode() if ACCEPTABLE.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        started = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = [*message.get("headers", []), (HEADER, request_id.encode())]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            if not started:
+                await render(CRASH, Request(scope), max_items=1)(scope, receive, send_with_id)
+            raise  # the server logs the traceback

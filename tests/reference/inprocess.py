@@ -25,12 +25,12 @@ class InProcessClient:
 
 
 @contextmanager
-def in_process(app: Any) -> Iterator[InProcessClient]:
+def in_process(app: Any, *, raise_app_exceptions: bool = True) -> Iterator[InProcessClient]:
     """Enter `app`'s lifespan, as a server would, and call it through httpx's ASGITransport."""
     loop = asyncio.new_event_loop()
     lifespan = app.router.lifespan_context(app)
     loop.run_until_complete(lifespan.__aenter__())
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions), base_url="http://testserver")
     try:
         yield InProcessClient(loop, client)
     finally:
