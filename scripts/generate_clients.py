@@ -1,7 +1,7 @@
 """Regenerate the Python client and the TypeScript types from openapi/openapi.json.
 
     python scripts/generate_clients.py                      # both, into the git-ignored defaults
-    python scripts/generate_clients.py --python-out /tmp/c  # Python client only elsewhere
+    python scripts/generate_clients.py --python-out /tmp/c  # package in /tmp/c/loss_service_client
     python scripts/generate_clients.py --only typescript --typescript-out /tmp/t/openapi.d.ts
 
 Python: openapi-python-client (package ``loss_service_client``), with --fail-on-warning so that a
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "openapi" / "openapi.json"
 TYPESCRIPT_DIR = ROOT / "clients" / "typescript"
-PYTHON_OUT = ROOT / "tests" / "clients" / "generated" / "python"
+PYTHON_OUT = ROOT / "tests" / "clients" / "generated"
 TYPESCRIPT_OUT = TYPESCRIPT_DIR / "generated" / "openapi.d.ts"
 PACKAGE = "loss_service_client"
 
@@ -47,7 +47,9 @@ def _generator() -> list[str]:
 
 
 def generate_python(schema: Path, out: Path) -> Path:
-    """Writes the package into ``out`` (replacing it); returns the package directory."""
+    """Writes the package to ``out/loss_service_client`` (replacing it) and returns that path, so
+    that ``out`` is what goes on ``sys.path``."""
+    package = out / PACKAGE
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "config.json"
         config.write_text(json.dumps(PYTHON_CONFIG))
@@ -57,7 +59,7 @@ def generate_python(schema: Path, out: Path) -> Path:
             "--path",
             str(schema),
             "--output-path",
-            str(out),
+            str(package),
             "--meta",
             "none",
             "--config",
@@ -66,7 +68,7 @@ def generate_python(schema: Path, out: Path) -> Path:
             "--fail-on-warning",
         ]
         subprocess.run(command, check=True)
-    return out
+    return package
 
 
 def generate_typescript(schema: Path, out: Path) -> Path:
@@ -74,7 +76,10 @@ def generate_typescript(schema: Path, out: Path) -> Path:
     if not (TYPESCRIPT_DIR / "node_modules" / ".bin" / "openapi-typescript").exists():
         raise SystemExit(f"run `npm ci` in {TYPESCRIPT_DIR} first")
     out.parent.mkdir(parents=True, exist_ok=True)
-    command = ["npx", "--no-install", "openapi-typescript", str(schema), "-o", str(out)]
+    # openapi-typescript 7 otherwise marks every property with a default as required, which
+    # would make callers send every optional request field.
+    command = ["npx", "--no-install", "openapi-typescript", str(schema), "--default-non-nullable", "false"]
+    command += ["-o", str(out)]
     subprocess.run(command, check=True, cwd=TYPESCRIPT_DIR)
     return out
 
