@@ -60,7 +60,7 @@ def summary_table(result: Evaluation) -> Table:
         ("per-example shape", str(tuple(result.shape))),
         ("classes", str(result.num_classes)),
         ("precision", result.precision),
-        ("requests", f"{result.chunks} × ≤{result.chunk_size} rows, {result.attempts} attempts"),
+        ("requests", f"{result.chunks} × ≤{result.chunk_size} rows, attempts: {result.attempts}"),
     ]
     table.add_section()
     for name, value in rows:
@@ -105,6 +105,8 @@ def print_failure(console: Console, error: ChunkError) -> None:
         if problem.get("request_id"):
             lines.append(f"request id: {problem['request_id']}")
         lines.append("(pointers and indices are relative to the chunk)")
+    if error.status == 413:
+        lines.append("the chunk is over the server's size limit: lower --chunk-size")
     for line in lines:
         # Server text is shown verbatim: no markup, no hard wrapping inside a message.
         console.print(line, markup=False, highlight=False, soft_wrap=True)
