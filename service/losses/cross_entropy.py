@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import LossInputError, LossWarning, issues_from_mask
+from .errors import Issue, LossInputError, LossWarning, issues_from_mask
 from .inputs import (
     DEFAULT_MAX_ISSUES,
     SUM_TOLERANCE,
@@ -119,7 +119,8 @@ def sparse_cross_entropy(
     if smooth is not None:
         per_example = per_example + (label_smoothing / classes) * smooth
     weight = np.where(counted, sw * class_factor, 0.0)
-    contribution = np.where(counted & (sw != 0), sw * per_example, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        contribution = np.where(counted & (sw != 0), sw * per_example, 0.0)
     return _result(contribution, weight, counted, pred, reduction, warnings)
 
 
@@ -191,7 +192,8 @@ def categorical_cross_entropy(
     else:
         per_example = _categorical_probability_loss(pred, q, epsilon, max_issues, warnings)
     counted = np.ones(sw.shape, dtype=bool)
-    contribution = np.where(sw != 0, sw * per_example, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        contribution = np.where(sw != 0, sw * per_example, 0.0)
     return _result(contribution, sw.copy(), counted, pred, reduction, warnings)
 
 
@@ -220,8 +222,22 @@ def _result(
     reduction: Reduction,
     warnings: list[LossWarning],
 ) -> LossResult:
-    loss_sum = float(contribution.sum())
-    weight_sum = float(weight.sum())
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss_sum = float(contribution.sum())
+        weight_sum = float(weight.sum())
+    if not np.isfinite(weight_sum):
+        raise LossInputError(
+            "invalid_weight",
+            "the sample weights are so large that their sum overflows float64",
+            issues=[Issue("invalid_weight", "sample_weight", "Σ weights overflows float64")],
+        )
+    if not np.isfinite(loss_sum):
+        raise LossInputError(
+            "non_finite_value",
+            "the weighted losses are so large that their sum overflows float64",
+            issues=[Issue("non_finite_value", pred.field, "Σ w_i·l_i overflows float64")],
+            hint="scale the sample weights down; every reduction except 'sum' is unchanged by that",
+        )
     count = int(np.count_nonzero(counted))
     nonzero = int(np.count_nonzero(counted & (weight != 0)))
     loss = reduce_statistics(
@@ -305,16 +321,24 @@ def _row_maxima(pred: Predictions, counted: np.ndarray, max_issues: int) -> np.n
 
 
 def _infinite_loss(
-    pred: Predictions, rows: np.ndarray, max_issues: int, why: str, cls: np.ndarray | None = None
+    pred: Predictions, rows: np.ndarray, max_issues: int, why_masked: str, cls: np.ndarray | None = None
 ) -> LossInputError:
+    """The error for rows whose loss is infinite: a masked (-inf) class that matters, or float64 overflow."""
+
+    def describe(p: tuple[int, ...]) -> tuple[str, str]:
+        masked = bool(np.isneginf(pred.matrix[p[0]]).any())
+        why = why_masked if masked else "it exceeds the float64 range (logit differences near 1.8e308)"
+        return f"the loss of {pred.row_text(p[0])} is infinite: {why}", "-inf" if masked else "overflow"
+
     return issues_from_mask(
         rows,
         code="non_finite_value",
         field=pred.field,
         limit=max_issues,
-        describe=lambda p: (f"the loss of {pred.row_text(p[0])} is infinite: {why}", "-inf"),
+        describe=describe,
         index_of=lambda p: pred.element_index(p[0], 0 if cls is None else int(cls[p[0]])),
-        hint="a -inf logit masks a class, so it cannot be the target or carry target probability",
+        hint="a -inf logit masks a class, so it cannot be the target or carry target probability; "
+        "finite logits must differ by less than about 1e308",
     )
 
 
@@ -335,14 +359,15 @@ def _sparse_logit_terms(
         q = np.ones(pred.num_classes) if cw is None else cw
     log_s, dot = logsumexp_terms(z, m, q)
     z_y = np.take_along_axis(z, y[:, None], axis=1)[:, 0]
-    nll = (m.astype(np.float64) - z_y) + log_s
+    with np.errstate(over="ignore", invalid="ignore"):
+        nll = (m.astype(np.float64) - z_y) + log_s
+        smooth = None if dot is None or q is None else q.sum() * log_s - dot
     infinite = counted & ~np.isfinite(nll)
     if infinite.any():
         raise _infinite_loss(pred, infinite, max_issues, "the target class has logit -inf", cls=y)
     nll = np.where(counted, nll, 0.0)
-    if dot is None or q is None:
+    if smooth is None:
         return nll, None
-    smooth = q.sum() * log_s - dot
     infinite = counted & ~np.isfinite(smooth)
     if infinite.any():
         raise _infinite_loss(
@@ -363,7 +388,8 @@ def _categorical_logit_loss(
     _warn_if_probabilities(pred, m, warnings)
     log_s, dot = logsumexp_terms(z, m, q)
     assert dot is not None
-    loss: np.ndarray = q.sum(axis=1) * log_s - dot
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss: np.ndarray = q.sum(axis=1) * log_s - dot
     infinite = ~np.isfinite(loss)
     if infinite.any():
         raise _infinite_loss(pred, infinite, max_issues, "a class with target probability > 0 has logit -inf")
@@ -565,6 +591,4 @@ def _target_distributions(
 def _shape_issue(
     expected: Any, received: Any, message: str = "shape mismatch", code: str = "shape_mismatch"
 ) -> Any:
-    from .errors import Issue
-
     return Issue(code=code, field="labels", message=message, expected=expected, received=received)
