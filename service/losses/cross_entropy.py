@@ -251,11 +251,12 @@ def _result(
         warnings.append(
             LossWarning(
                 "empty_batch",
-                "no example counted: the batch is empty or every label is ignored",
+                "no example counted (the batch is empty or every label is ignored): the loss is null, "
+                "except 0.0 for 'sum'",
                 field="labels",
             )
         )
-    if loss is None and reduction not in ("none", "sum"):
+    elif loss is None and reduction != "none":
         warnings.append(
             LossWarning(
                 "zero_denominator",
