@@ -27,7 +27,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 USER 10001:10001
 EXPOSE 8000
 # Healthy = ready to take traffic; urllib keeps the image free of curl.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['LOSS_SERVICE_PORT'] + '/readyz', timeout=2)"]
 # Exec form: the server is PID 1 and gets SIGTERM itself (it drains, then exits 0).
 CMD ["loss-service", "serve"]
