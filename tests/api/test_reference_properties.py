@@ -26,6 +26,7 @@ from reference.tensor import tensor
 # Strictly positive weights stay well above underflow, so "non-zero" means the same in float32.
 WEIGHTS = st.one_of(st.just(0.0), st.floats(1e-3, 3.0))
 LOGITS = st.floats(-30.0, 30.0)
+PRECISIONS = ("float64", "float32")
 PROBABILITIES = st.one_of(st.just(0.0), st.floats(1e-6, 1.0))
 
 
@@ -37,7 +38,7 @@ class Case:
     predictions: npt.NDArray[np.float64]
     labels: npt.NDArray[Any]
     class_axis: int  # non-negative position of the class axis in `predictions`
-    axis: int  # as sent: `class_axis` or its negative twin
+    axis: int | None  # as sent: `class_axis`, its negative twin, or None for the default -1
     from_logits: bool
     sample_weight: float | npt.NDArray[np.float64] | None
     options: dict[str, Any]
@@ -58,11 +59,14 @@ class Case:
         body = {
             "logits" if self.from_logits else "probabilities": predictions,
             "labels": labels,
-            "axis": self.axis,
+            **({} if self.axis is None else {"axis": self.axis}),
             **self.options,
             **overrides,
         }
-        if self.sample_weight is not None:
+        if isinstance(self.sample_weight, np.ndarray) and self.as_float32:
+            # A Tensor keeps zero-length axes that nested JSON lists cannot express.
+            body["sample_weight"] = tensor(self.sample_weight, "float64")
+        elif self.sample_weight is not None:
             body["sample_weight"] = np.asarray(self.sample_weight).tolist()
         return body
 
@@ -93,7 +97,10 @@ def cases(draw: st.DrawFn, *, logits_only: bool = False, float32: bool = False) 
     rank = draw(st.integers(1, 4))
     class_axis = draw(st.integers(0, rank - 1))
     num_classes = draw(st.integers(1, 5))
-    per_example = tuple(draw(st.lists(st.integers(1, 3), min_size=rank - 1, max_size=rank - 1)))
+    per_example = draw(st.lists(st.integers(1, 3), min_size=rank - 1, max_size=rank - 1))
+    if float32 and per_example and draw(st.integers(0, 7)) == 0:
+        per_example[draw(st.integers(0, len(per_example) - 1))] = 0  # an empty batch
+    per_example = tuple(per_example)
     shape = (*per_example[:class_axis], num_classes, *per_example[class_axis:])
     from_logits = logits_only or draw(st.booleans())
     if from_logits:
@@ -109,12 +116,10 @@ def cases(draw: st.DrawFn, *, logits_only: bool = False, float32: bool = False) 
     options: dict[str, Any] = {
         "reduction": draw(st.sampled_from(REDUCTIONS)),
         "label_smoothing": smoothing,
-        "precision": draw(st.sampled_from([None, "float32" if float32 else "float64"])),
+        "precision": draw(st.sampled_from([None, "float32"] if float32 else [None, *PRECISIONS])),
     }
     if draw(st.booleans()):
-        options["class_weight"] = draw(
-            st.lists(class_weights, min_size=num_classes, max_size=num_classes)
-        )
+        options["class_weight"] = draw(st.lists(class_weights, min_size=num_classes, max_size=num_classes))
     if not from_logits and draw(st.booleans()):
         options["epsilon"] = draw(st.floats(1e-12, 0.49))
     if draw(st.booleans()):
@@ -122,9 +127,7 @@ def cases(draw: st.DrawFn, *, logits_only: bool = False, float32: bool = False) 
 
     if endpoint == "sparse":
         labels = draw(hnp.arrays(np.int64, per_example, elements=st.integers(0, num_classes - 1)))
-        ignore = draw(
-            st.one_of(st.none(), st.sampled_from([-100, -1, 255]), st.integers(0, num_classes - 1))
-        )
+        ignore = draw(st.one_of(st.none(), st.sampled_from([-100, -1, 255]), st.integers(0, num_classes - 1)))
         if ignore is not None:
             options["ignore_index"] = ignore
             labels[draw(hnp.arrays(np.bool_, per_example))] = ignore
@@ -138,16 +141,49 @@ def cases(draw: st.DrawFn, *, logits_only: bool = False, float32: bool = False) 
         labels = _without_zero_rows(labels, class_axis)
         labels = labels / labels.sum(axis=class_axis, keepdims=True)
 
+    if options["precision"] == "float32":
+        # float32 logits as JSON: rounding them would shift a loss by ~|z|·6e-8 absolute, which
+        # the float32 tolerance is not meant to absorb.
+        predictions = predictions.astype(np.float32).astype(np.float64)
+    axes = [class_axis, class_axis - rank, *([None] if class_axis == rank - 1 else [])]
     return Case(
         endpoint=endpoint,
         predictions=predictions,
         labels=labels,
         class_axis=class_axis,
-        axis=draw(st.sampled_from([class_axis, class_axis - rank])),
+        axis=draw(st.sampled_from(axes)),
         from_logits=from_logits,
         sample_weight=draw(_sample_weight(per_example)),
         options=options,
         as_float32=float32,
+    )
+
+
+@st.composite
+def masked_cases(draw: st.DrawFn) -> Case:
+    """−inf logits on one class that no counted example targets: masked, so losses stay finite."""
+    case = draw(cases(logits_only=True, float32=True))
+    num_classes = case.predictions.shape[case.class_axis]
+    assume(num_classes >= 2)
+    masked = draw(st.integers(0, num_classes - 1))
+    logits = np.moveaxis(case.predictions.copy(), case.class_axis, -1)
+    logits[draw(hnp.arrays(np.bool_, case.per_example_shape)), masked] = -np.inf
+    if case.endpoint == "sparse":
+        labels = case.labels.copy()
+        # An ignored label may still name the masked class: ignored rows count for nothing.
+        if case.options.get("ignore_index") != masked:
+            labels[labels == masked] = (masked + 1) % num_classes
+    else:
+        targets = np.moveaxis(case.labels.copy(), case.class_axis, -1)
+        targets[..., masked] = 0.0
+        targets[targets.sum(axis=-1) == 0, (masked + 1) % num_classes] = 1.0
+        labels = np.moveaxis(targets / targets.sum(axis=-1, keepdims=True), -1, case.class_axis)
+    # Smoothing gives every class target mass, so a masked class would make the loss infinite.
+    return dataclasses.replace(
+        case,
+        predictions=np.moveaxis(logits, -1, case.class_axis),
+        labels=labels,
+        options={**case.options, "label_smoothing": 0.0},
     )
 
 
@@ -162,13 +198,19 @@ def _check_against_reference(evaluate: Evaluate, case: Case) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(case=cases())
-def test_float64_response_equals_reference(evaluate: Evaluate, case: Case) -> None:
+def test_json_response_equals_reference(evaluate: Evaluate, case: Case) -> None:
     _check_against_reference(evaluate, case)
 
 
 @settings(max_examples=60, deadline=None)
 @given(case=cases(float32=True))
-def test_float32_tensor_response_equals_reference(evaluate: Evaluate, case: Case) -> None:
+def test_tensor_response_equals_reference(evaluate: Evaluate, case: Case) -> None:
+    _check_against_reference(evaluate, case)
+
+
+@settings(max_examples=50, deadline=None)
+@given(case=masked_cases())
+def test_masked_classes_response_equals_reference(evaluate: Evaluate, case: Case) -> None:
     _check_against_reference(evaluate, case)
 
 
@@ -178,25 +220,19 @@ def test_adding_a_constant_per_row_leaves_the_loss_unchanged(
     evaluate: Evaluate, case: Case, data: st.DataObject
 ) -> None:
     shift = data.draw(hnp.arrays(np.float64, case.per_example_shape, elements=st.floats(-50, 50)))
-    shifted = dataclasses.replace(
-        case, predictions=case.predictions + np.expand_dims(shift, case.class_axis)
-    )
-    body = {"reduction": "sum", "per_example": True}
+    shifted = dataclasses.replace(case, predictions=case.predictions + np.expand_dims(shift, case.class_axis))
+    body = {"reduction": "sum", "per_example": True, "precision": "float64"}
     original = evaluate(case.endpoint, case.body(**body))
     moved = evaluate(case.endpoint, shifted.body(**body))
     # Shifting rounds each logit once: about 1e-14 absolute on |z| ≤ 80, far inside the tolerance.
     assert moved["loss_sum"] == pytest.approx(original["loss_sum"], rel=1e-9, abs=1e-9)
-    assert np.asarray(moved["losses"]) == pytest.approx(
-        np.asarray(original["losses"]), rel=1e-9, abs=1e-9
-    )
+    assert np.asarray(moved["losses"]) == pytest.approx(np.asarray(original["losses"]), rel=1e-9, abs=1e-9)
 
 
 @settings(max_examples=40, deadline=None)
 @given(case=cases())
 def test_reductions_are_views_of_the_same_statistics(evaluate: Evaluate, case: Case) -> None:
-    responses = {
-        r: evaluate(case.endpoint, case.body(reduction=r, per_example=True)) for r in REDUCTIONS
-    }
+    responses = {r: evaluate(case.endpoint, case.body(reduction=r, per_example=True)) for r in REDUCTIONS}
     first = responses["none"]
     for response in responses.values():
         assert statistics(response) == statistics(first)

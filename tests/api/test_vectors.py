@@ -100,14 +100,22 @@ def test_v16_rows_without_a_finite_loss_are_rejected(
         assert problem["code"] == code
 
 
+# numpy's "invalid value" RuntimeWarning would mean NaN was computed for the ignored row, even if masked.
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_v16_ignored_rows_may_be_entirely_masked(evaluate: Evaluate) -> None:
+    # Only counted losses must be finite: an ignored row of −inf logits counts for nothing.
+    logits = tensor([[-np.inf, -np.inf, -np.inf], *EXTREME], "float32")
+    response = evaluate("sparse", {"logits": logits, "labels": [-100, 2, 1], "ignore_index": -100})
+    assert response["losses"] == pytest.approx([0.0, 2000.0, 1.313262], rel=PUBLISHED_REL)
+    assert response["count"] == 2
+
+
 @pytest.mark.parametrize(("labels", "position"), [([3, 1, 2, 1], 0), ([0, 1, 2, -1], 3)])
 def test_v21_out_of_range_label_quotes_tensorflow(
     api_client: InProcessClient, labels: list[int], position: int
 ) -> None:
     problem = _problem(api_client, "sparse", {"logits": L, "labels": labels})
-    text = (
-        f"Received a label value of {labels[position]} which is outside the valid range of [0, 3)."
-    )
+    text = f"Received a label value of {labels[position]} which is outside the valid range of [0, 3)."
     assert problem["code"] == "label_out_of_range"
     assert text in problem["detail"] or text in problem["errors"][0]["message"]
     assert problem["errors"][0]["pointer"] == f"/labels/{position}"

@@ -30,7 +30,10 @@ def in_process(app: Any, *, raise_app_exceptions: bool = True) -> Iterator[InPro
     loop = asyncio.new_event_loop()
     lifespan = app.router.lifespan_context(app)
     loop.run_until_complete(lifespan.__aenter__())
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions), base_url="http://testserver")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions),
+        base_url="http://testserver",
+    )
     try:
         yield InProcessClient(loop, client)
     finally:

@@ -36,9 +36,7 @@ class Reference:
         return list(self.losses.shape)
 
     def loss(self, reduction: str) -> float | None:
-        return reduce(
-            reduction, self.loss_sum, self.weight_sum, self.count, self.nonzero_weight_count
-        )
+        return reduce(reduction, self.loss_sum, self.weight_sum, self.count, self.nonzero_weight_count)
 
 
 def reduce(
@@ -143,9 +141,7 @@ def sparse(
         contributions.append(s * element)
         weights.append(s * class_w[y])
         counted.append(True)
-    losses, loss_sum, weight_sum, count, nonzero = _summarise(
-        contributions, weights, counted, shape
-    )
+    losses, loss_sum, weight_sum, count, nonzero = _summarise(contributions, weights, counted, shape)
     return Reference(losses, loss_sum, weight_sum, count, nonzero, num_classes)
 
 
@@ -174,9 +170,7 @@ def categorical(
     weights: list[float] = []
     for index in np.ndindex(*shape):
         log_p = _log_probabilities(rows[index].tolist(), from_logits, epsilon)
-        smoothed = [
-            (1.0 - label_smoothing) * t + label_smoothing / num_classes for t in targets[index]
-        ]
+        smoothed = [(1.0 - label_smoothing) * t + label_smoothing / num_classes for t in targets[index]]
         # A term whose weight·target is 0 contributes 0 even at a −inf logit (a masked class).
         element = math.fsum(
             -(w * t) * lp for w, t, lp in zip(class_w, smoothed, log_p, strict=True) if w * t != 0

@@ -37,10 +37,7 @@ def rounded(values: Any, dtype: str) -> npt.NDArray[np.float64]:
 
 def tensor(values: Any, dtype: str) -> dict[str, Any]:
     """Encode `values` as a contract Tensor of `dtype`."""
-    if dtype == "bfloat16":
-        array = _bfloat16_bits(values)
-    else:
-        array = np.asarray(values, dtype=_NUMPY_DTYPES[dtype])
+    array = _bfloat16_bits(values) if dtype == "bfloat16" else np.asarray(values, dtype=_NUMPY_DTYPES[dtype])
     return {
         "dtype": dtype,
         "shape": list(array.shape),
