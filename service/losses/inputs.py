@@ -135,9 +135,9 @@ def _reshape_hint(
     if len(labels_shape) == 1 and labels_shape[0] == pred.num_classes and size == 1:
         return (
             f"labels hold {labels_shape[0]} values, as many as there are classes: if they are a "
-            "one-hot or soft label row, send it to POST /v1/cross-entropy/categorical with the "
-            f"shape of the predictions {_fmt(pred_shape)}; if these are {labels_shape[0]} class ids, "
-            f"the predictions need shape ({labels_shape[0]}, C)"
+            "one-hot or soft label row, send it to POST /v1/cross-entropy/categorical as labels of shape "
+            f"{_fmt(pred_shape)}; if these are {labels_shape[0]} class ids, the predictions need shape "
+            f"({labels_shape[0]}, C)"
         )
     return None
 
