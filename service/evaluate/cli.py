@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="service base URL; repeat to spread chunks over replicas (default http://127.0.0.1:8000)",
     )
-    send.add_argument("--chunk-size", type=int, default=1024, help="examples per request")
+    send.add_argument(
+        "--chunk-size", type=int, help="examples per request (default: ~2^20 prediction values)"
+    )
     send.add_argument("--concurrency", type=int, default=4, help="requests in flight at most")
     send.add_argument("--retries", type=int, default=4, help="retries per chunk (503, network)")
     send.add_argument("--backoff", type=float, default=0.2, help="first backoff in seconds")

@@ -15,6 +15,9 @@ from service.evaluate.requests import Chunk
 
 # 503 is what a starting, draining or overloaded replica answers; anything else non-2xx is final.
 RETRY_STATUSES = frozenset({503})
+REQUIRED_FIELDS = frozenset(
+    {"loss_sum", "weight_sum", "count", "nonzero_weight_count", "shape", "num_classes", "precision"}
+)
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class Sender:
                 last_reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             else:
                 if response.status_code == 200:
-                    return Answer(chunk, orjson.loads(response.content), url, attempt + 1)
+                    return Answer(chunk, _result(chunk, url, response), url, attempt + 1)
                 problem = _problem(response)
                 if response.status_code not in RETRY_STATUSES:
                     raise ChunkError(
@@ -138,6 +141,19 @@ class Sender:
                 await self.sleep(self.retry.delay(attempt, retry_after, self.rng))
         reason = f"gave up after {self.retry.attempts} attempts ({last_reason})"
         raise ChunkError(chunk, url, reason)
+
+
+def _result(chunk: Chunk, url: str, response: httpx.Response) -> dict[str, Any]:
+    """A 200 body with the statistics the combination needs (else this is not the service)."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        body = None
+    if not isinstance(body, dict) or not body.keys() >= REQUIRED_FIELDS:
+        present = body.keys() if isinstance(body, dict) else set()
+        missing = ", ".join(sorted(REQUIRED_FIELDS - present))
+        raise ChunkError(chunk, url, f"HTTP 200 without {missing}", status=200)
+    return body
 
 
 def _problem(response: httpx.Response) -> dict[str, Any] | None:

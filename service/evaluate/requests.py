@@ -63,6 +63,17 @@ class Chunk:
         return f"rows {self.start}–{self.stop - 1}" if self.stop > self.start else "no rows"
 
 
+# About 4 MiB of float32 predictions per request: well inside the service's default body
+# (64 MiB) and element (2**24) limits, and small enough to keep several requests in flight.
+AUTO_CHUNK_ELEMENTS = 2**20
+
+
+def auto_chunk_size(dataset: Dataset) -> int:
+    """Rows per request when none is given: about AUTO_CHUNK_ELEMENTS prediction values."""
+    per_row = int(np.prod(dataset.predictions.shape[1:])) if dataset.predictions.ndim >= 2 else 1
+    return max(1, AUTO_CHUNK_ELEMENTS // max(1, per_row))
+
+
 def row_ranges(num_examples: int, chunk_size: int) -> list[tuple[int, int]]:
     """Contiguous ``[start, stop)`` ranges; an empty dataset is still one (empty) request."""
     if chunk_size < 1:

@@ -14,7 +14,7 @@ import httpx
 from service.evaluate.aggregate import Totals, combined_losses, combined_shape, same_everywhere
 from service.evaluate.client import Answer, RetryPolicy, Sender
 from service.evaluate.data import Array, Dataset, Mode
-from service.evaluate.requests import RequestBuilder, RequestOptions
+from service.evaluate.requests import RequestBuilder, RequestOptions, auto_chunk_size
 
 # Warnings a chunk raises about itself as a batch (the server's codes).
 BATCH_LEVEL_WARNINGS = frozenset({"empty_batch", "zero_denominator"})
@@ -86,7 +86,7 @@ async def evaluate_async(
     options: RequestOptions | None = None,
     *,
     mode: Mode | None = None,
-    chunk_size: int = 1024,
+    chunk_size: int | None = None,
     tensors: bool = True,
     concurrency: int = 4,
     retry: RetryPolicy | None = None,
@@ -94,10 +94,12 @@ async def evaluate_async(
     transport: httpx.AsyncBaseTransport | None = None,
     on_answer: Callable[[Answer], None] | None = None,
 ) -> Evaluation:
-    """Evaluate ``dataset`` in chunks of ``chunk_size`` examples; raises ChunkError on failure."""
+    """Evaluate ``dataset`` in chunks of ``chunk_size`` examples (default: about 2**20 prediction
+    values per request); raises ChunkError when a chunk fails."""
     options = options or RequestOptions()
     mode = mode or dataset.mode()
     data = dataset.normalised(mode)
+    chunk_size = chunk_size or auto_chunk_size(data)
     builder = RequestBuilder(data, options, mode, tensors=tensors)
     sender = Sender(
         urls=[url.rstrip("/") for url in urls],

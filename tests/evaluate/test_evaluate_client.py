@@ -24,9 +24,20 @@ PROBLEM = {
 }
 
 
+def _statistics(rows: int) -> dict[str, object]:
+    return {
+        "loss_sum": float(rows),
+        "weight_sum": float(rows),
+        "count": rows,
+        "nonzero_weight_count": rows,
+        "shape": [rows],
+        "num_classes": 3,
+        "precision": "float64",
+    }
+
+
 def _ok(request: httpx.Request) -> httpx.Response:
-    rows = orjson.loads(request.content)["rows"]
-    return httpx.Response(200, json={"loss_sum": float(rows), "count": rows})
+    return httpx.Response(200, json=_statistics(orjson.loads(request.content)["rows"]))
 
 
 def _chunks(n: int) -> list[Chunk]:
@@ -73,7 +84,7 @@ def test_503_and_connection_errors_are_retried_with_growing_jittered_backoff() -
     sender, delays = _sender(flaky, retry=policy)
     (answer,) = asyncio.run(sender.send_all(_chunks(1)))
     assert answer.attempts == 4
-    assert answer.payload == {"loss_sum": 10.0, "count": 10}
+    assert answer.payload == _statistics(10)
     assert len(delays) == 3
     # Full jitter: attempt k waits within [0, min(cap, base·2^k)].
     for attempt, delay in enumerate(delays):
@@ -167,3 +178,11 @@ def test_the_earliest_failing_chunk_is_reported_and_the_rest_stop() -> None:
         asyncio.run(sender.send_all(_chunks(8)))
     assert caught.value.chunk.index == 2
     assert seen == [0, 1, 2]  # nothing is sent after the failure
+
+
+def test_a_200_that_is_not_a_loss_result_stops_the_evaluation() -> None:
+    sender, delays = _sender(lambda r: httpx.Response(200, json={"loss": 1.0}))
+    with pytest.raises(ChunkError, match="HTTP 200 without count, loss_sum") as caught:
+        asyncio.run(sender.send_all(_chunks(1)))
+    assert caught.value.status == 200
+    assert delays == []

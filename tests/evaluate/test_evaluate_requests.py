@@ -11,7 +11,7 @@ import pytest
 
 from service.evaluate.data import Dataset, InputError
 from service.evaluate.encoding import EncodingError
-from service.evaluate.requests import RequestBuilder, RequestOptions, row_ranges
+from service.evaluate.requests import RequestBuilder, RequestOptions, auto_chunk_size, row_ranges
 
 RNG = np.random.default_rng(7)
 
@@ -34,6 +34,12 @@ def test_row_ranges_cover_every_row_once() -> None:
     assert row_ranges(0, 4) == [(0, 0)]
     with pytest.raises(InputError):
         row_ranges(3, 0)
+
+
+def test_the_default_chunk_holds_about_a_million_prediction_values() -> None:
+    assert auto_chunk_size(Dataset(np.zeros((5, 16, 8)), np.zeros((5, 16), np.int64))) == 2**20 // 128
+    assert auto_chunk_size(Dataset(np.zeros((3, 2**21)), np.zeros(3, np.int64))) == 1
+    assert auto_chunk_size(Dataset(np.zeros(4), np.zeros((), np.int64))) == 2**20
 
 
 def test_tensor_chunks_carry_the_rows_exactly() -> None:
