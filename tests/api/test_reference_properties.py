@@ -26,7 +26,8 @@ from reference.tensor import tensor
 # Strictly positive weights stay well above underflow, so "non-zero" means the same in float32.
 WEIGHTS = st.one_of(st.just(0.0), st.floats(1e-3, 3.0))
 LOGITS = st.floats(-30.0, 30.0)
-PRECISIONS = ("float64", "float32")
+PRECISIONS = (None, "float64", "float32")
+TENSOR_DTYPES = ("float16", "bfloat16", "float32", "float64")
 PROBABILITIES = st.one_of(st.just(0.0), st.floats(1e-6, 1.0))
 
 
@@ -42,7 +43,7 @@ class Case:
     from_logits: bool
     sample_weight: float | npt.NDArray[np.float64] | None
     options: dict[str, Any]
-    as_float32: bool = False
+    dtype: str | None = None  # predictions sent as a Tensor of this dtype, else nested JSON
 
     @property
     def per_example_shape(self) -> tuple[int, ...]:
@@ -50,10 +51,11 @@ class Case:
         return shape[: self.class_axis] + shape[self.class_axis + 1 :]
 
     def body(self, **overrides: Any) -> dict[str, Any]:
-        if self.as_float32:
-            label_dtype = "int32" if self.endpoint == "sparse" else "float32"
-            predictions: Any = tensor(self.predictions, "float32")
-            labels: Any = tensor(self.labels, label_dtype)
+        if self.dtype is not None:
+            # Half-precision targets would not sum to 1 closely enough to be valid distributions.
+            target_dtype = "float64" if self.dtype == "float64" else "float32"
+            predictions: Any = tensor(self.predictions, self.dtype)
+            labels: Any = tensor(self.labels, "int32" if self.endpoint == "sparse" else target_dtype)
         else:
             predictions, labels = self.predictions.tolist(), self.labels.tolist()
         body = {
@@ -63,7 +65,7 @@ class Case:
             **self.options,
             **overrides,
         }
-        if isinstance(self.sample_weight, np.ndarray) and self.as_float32:
+        if isinstance(self.sample_weight, np.ndarray) and self.dtype is not None:
             # A Tensor keeps zero-length axes that nested JSON lists cannot express.
             body["sample_weight"] = tensor(self.sample_weight, "float64")
         elif self.sample_weight is not None:
@@ -92,13 +94,13 @@ def _sample_weight(draw: st.DrawFn, shape: tuple[int, ...]) -> Any:
 
 
 @st.composite
-def cases(draw: st.DrawFn, *, logits_only: bool = False, float32: bool = False) -> Case:
+def cases(draw: st.DrawFn, *, logits_only: bool = False, tensors: bool = False) -> Case:
     endpoint = draw(st.sampled_from(["sparse", "categorical"]))
     rank = draw(st.integers(1, 4))
     class_axis = draw(st.integers(0, rank - 1))
     num_classes = draw(st.integers(1, 5))
     per_example = draw(st.lists(st.integers(1, 3), min_size=rank - 1, max_size=rank - 1))
-    if float32 and per_example and draw(st.integers(0, 7)) == 0:
+    if tensors and per_example and draw(st.integers(0, 7)) == 0:
         per_example[draw(st.integers(0, len(per_example) - 1))] = 0  # an empty batch
     per_example = tuple(per_example)
     shape = (*per_example[:class_axis], num_classes, *per_example[class_axis:])
@@ -116,7 +118,7 @@ def cases(draw: st.DrawFn, *, logits_only: bool = False, float32: bool = False) 
     options: dict[str, Any] = {
         "reduction": draw(st.sampled_from(REDUCTIONS)),
         "label_smoothing": smoothing,
-        "precision": draw(st.sampled_from([None, "float32"] if float32 else [None, *PRECISIONS])),
+        "precision": draw(st.sampled_from(PRECISIONS)),
     }
     if draw(st.booleans()):
         options["class_weight"] = draw(st.lists(class_weights, min_size=num_classes, max_size=num_classes))
@@ -142,8 +144,8 @@ def cases(draw: st.DrawFn, *, logits_only: bool = False, float32: bool = False) 
         labels = labels / labels.sum(axis=class_axis, keepdims=True)
 
     if options["precision"] == "float32":
-        # float32 logits as JSON: rounding them would shift a loss by ~|z|·6e-8 absolute, which
-        # the float32 tolerance is not meant to absorb.
+        # Logits the service must round to float32 would shift a loss by ~|z|·6e-8 absolute,
+        # which the float32 tolerance is not meant to absorb.
         predictions = predictions.astype(np.float32).astype(np.float64)
     axes = [class_axis, class_axis - rank, *([None] if class_axis == rank - 1 else [])]
     return Case(
@@ -155,14 +157,14 @@ def cases(draw: st.DrawFn, *, logits_only: bool = False, float32: bool = False) 
         from_logits=from_logits,
         sample_weight=draw(_sample_weight(per_example)),
         options=options,
-        as_float32=float32,
+        dtype=draw(st.sampled_from(TENSOR_DTYPES)) if tensors else None,
     )
 
 
 @st.composite
 def masked_cases(draw: st.DrawFn) -> Case:
     """−inf logits on one class that no counted example targets: masked, so losses stay finite."""
-    case = draw(cases(logits_only=True, float32=True))
+    case = draw(cases(logits_only=True, tensors=True))
     num_classes = case.predictions.shape[case.class_axis]
     assume(num_classes >= 2)
     masked = draw(st.integers(0, num_classes - 1))
@@ -203,7 +205,7 @@ def test_json_response_equals_reference(evaluate: Evaluate, case: Case) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(case=cases(float32=True))
+@given(case=cases(tensors=True))
 def test_tensor_response_equals_reference(evaluate: Evaluate, case: Case) -> None:
     _check_against_reference(evaluate, case)
 
