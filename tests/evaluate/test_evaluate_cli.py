@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
+from clients.live_server import free_port, running_server
 from reference import numpy_reference
 
 from service.evaluate.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
@@ -28,7 +29,7 @@ def test_npz_to_summary_and_json(live_url: str, tmp_path: Path, capsys: pytest.C
     data = tmp_path / "data.npz"
     np.savez(data, logits=LOGITS, labels=LABELS, sample_weight=WEIGHTS)
     out = tmp_path / "result.json"
-    args = [str(data), "--url", live_url, "--url", live_url + "/", "--chunk-size", "7"]
+    args = [str(data), "--url", live_url + "/", "--chunk-size", "7"]
     code, stdout, _ = _run([*args, "--reduction", "sum_by_nonzero_weights", "-o", str(out)], capsys)
     assert code == EXIT_OK
     reference = numpy_reference.sparse(LOGITS, LABELS, sample_weight=WEIGHTS)
@@ -39,9 +40,25 @@ def test_npz_to_summary_and_json(live_url: str, tmp_path: Path, capsys: pytest.C
     assert result["statistics"]["count"] == 40
     assert result["statistics"]["weight_sum"] == pytest.approx(reference.weight_sum, rel=1e-12)
     assert result["requests"]["chunks"] == 6
-    assert sum(result["requests"]["answers_per_url"].values()) == 6
+    assert result["requests"]["answers_per_url"] == {live_url: 6}
     assert "sum_by_nonzero_weights" in stdout
     assert f"{reference.loss('mean'):.10g}" in stdout
+
+
+@pytest.mark.slow
+def test_chunks_are_spread_over_two_replicas(
+    live_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data.npz"
+    np.savez(data, logits=LOGITS, labels=LABELS)
+    out = tmp_path / "result.json"
+    with running_server() as second:
+        args = [str(data), "--url", live_url, "--url", second, "--chunk-size", "5", "-o", str(out)]
+        code, _, _ = _run([*args, "--reduction", "sum"], capsys)
+    assert code == EXIT_OK
+    result = json.loads(out.read_text())
+    assert result["requests"]["answers_per_url"] == {live_url: 4, second: 4}
+    assert result["loss"] == pytest.approx(numpy_reference.sparse(LOGITS, LABELS).loss_sum, rel=1e-9)
 
 
 def test_npy_files_with_per_example_losses(
@@ -126,8 +143,6 @@ def test_input_errors_exit_with_usage_status(
 def test_unreachable_service_gives_up_after_bounded_retries(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from clients.live_server import free_port
-
     data = tmp_path / "data.npz"
     np.savez(data, logits=LOGITS, labels=LABELS)
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
