@@ -26,9 +26,9 @@ from reference.tensor import tensor
 # Strictly positive weights stay well above underflow, so "non-zero" means the same in float32.
 WEIGHTS = st.one_of(st.just(0.0), st.floats(1e-3, 3.0))
 LOGITS = st.floats(-30.0, 30.0)
+PROBABILITIES = st.one_of(st.just(0.0), st.floats(1e-6, 1.0))
 PRECISIONS = (None, "float64", "float32")
 TENSOR_DTYPES = ("float16", "bfloat16", "float32", "float64")
-PROBABILITIES = st.one_of(st.just(0.0), st.floats(1e-6, 1.0))
 
 
 @dataclasses.dataclass(frozen=True)
