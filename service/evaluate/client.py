@@ -95,10 +95,13 @@ class Sender:
                 if on_answer is not None:
                     on_answer(answer)
 
-        async with httpx.AsyncClient(transport=self.transport, timeout=self.timeout) as client:
+        workers = max(1, self.concurrency)
+        # One connection per worker, kept alive between its chunks.
+        limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+        async with httpx.AsyncClient(transport=self.transport, timeout=self.timeout, limits=limits) as client:
             try:
                 async with asyncio.TaskGroup() as group:
-                    for _ in range(max(1, self.concurrency)):
+                    for _ in range(workers):
                         group.create_task(worker(client))
             except* ChunkError as failures:
                 # Several workers may fail at once; report the earliest chunk.
