@@ -84,7 +84,8 @@ step "compose up: replicas behind nginx"
 export LOSS_SERVICE_PUBLISH_PORT
 LOSS_SERVICE_PUBLISH_PORT=$(free_port)
 docker compose -p "$PROJECT" config --quiet
-docker compose -p "$PROJECT" up --detach --build --wait --quiet-pull
+docker compose -p "$PROJECT" build --quiet
+docker compose -p "$PROJECT" up --detach --no-build --wait --quiet-pull
 replicas=$(docker compose -p "$PROJECT" ps --quiet loss-service | wc -l)
 [ "$replicas" -ge 2 ] || { echo "only $replicas replica(s) running" >&2; exit 1; }
 python3 deploy/smoke.py "http://127.0.0.1:$LOSS_SERVICE_PUBLISH_PORT" \
