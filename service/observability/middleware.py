@@ -14,6 +14,8 @@ from service.api.problems import clip
 from service.observability import metrics
 
 _UNMATCHED = "unmatched"
+# Label values must stay few: any other method a client sends is counted as "other".
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 @dataclass(slots=True)
@@ -66,9 +68,10 @@ class ObservabilityMiddleware:
 
     def _record(self, scope: Scope, exchange: _Exchange, seconds: float) -> None:
         route = _route_template(scope)
+        method = scope["method"] if scope["method"] in _METHODS else "other"
         # No response at all (e.g. the client went away mid-request) is counted as a 500.
         status = exchange.status or 500
-        labels = (scope["method"], route, str(status))
+        labels = (method, route, str(status))
         metrics.REQUESTS.labels(*labels).inc()
         metrics.LATENCY.labels(*labels).observe(seconds)
         metrics.REQUEST_SIZE.labels(route).observe(exchange.request_bytes)
@@ -84,7 +87,7 @@ class ObservabilityMiddleware:
         if self.logger.isEnabledFor(logging.INFO):
             fields: dict[str, object] = {
                 "request_id": state.get("request_id"),
-                "method": scope["method"],
+                "method": method,
                 # Paths are client text: as short as everything else the service echoes.
                 "path": clip(scope["path"]),
                 "route": route,

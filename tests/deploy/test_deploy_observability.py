@@ -53,11 +53,11 @@ def app() -> FastAPI:
     return application
 
 
-def post(path: str, body: bytes) -> httpx.Response:
+def call(method: str, path: str, body: bytes = b"") -> httpx.Response:
     async def send() -> httpx.Response:
         transport = httpx.ASGITransport(app=app(), raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return await client.post(path, content=body)
+            return await client.request(method, path, content=body)
 
     return asyncio.run(send())
 
@@ -70,7 +70,7 @@ def test_an_unhandled_error_counts_as_a_500_internal_error(
     access_lines: list[dict[str, object]],
 ) -> None:
     before = value("loss_service_errors_total", code="internal_error", route="/crash")
-    assert post("/crash", b"{}").status_code == 500
+    assert call("POST", "/crash", b"{}").status_code == 500
     assert value("loss_service_errors_total", code="internal_error", route="/crash") == before + 1
     [line] = access_lines
     assert (line["route"], line["status"], line["code"]) == ("/crash", 500, "internal_error")
@@ -82,8 +82,16 @@ def test_elements_and_route_templates_come_from_the_app(
     labels = {"route": "/count/{name}"}
     before = value("loss_service_elements_processed_total", **labels)
     secret = b'{"logits": [[0.123456789, 9.87654321]]}'
-    assert post("/count/abc", secret).status_code == 200
+    assert call("POST", "/count/abc", secret).status_code == 200
     assert value("loss_service_elements_processed_total", **labels) == before + 12
     [line] = access_lines
     assert (line["path"], line["route"], line["elements"]) == ("/count/abc", "/count/{name}", 12)
     assert "0.123456789" not in json.dumps(line)
+
+
+def test_unknown_methods_share_one_label(access_lines: list[dict[str, object]]) -> None:
+    labels = {"method": "other", "route": "/crash", "status": "405"}
+    before = value("loss_service_http_requests_total", **labels)
+    assert call("BREW", "/crash").status_code == 405
+    assert value("loss_service_http_requests_total", **labels) == before + 1
+    assert access_lines[0]["method"] == "other"
