@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.common import stage_args, write_result
+
 _PACKAGES = ("numpy", "torch", "fastapi", "pydantic", "uvicorn", "uvloop", "httptools", "orjson")
 
 
@@ -40,14 +42,6 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _wrk_version() -> str | None:
-    try:
-        out = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        return None
-    return (out.stdout + out.stderr).split("\n", 1)[0].strip() or None
-
-
 def _thread_pools() -> list[dict[str, Any]]:
     """BLAS/OpenMP pools loaded by numpy and torch (threadpoolctl, when installed)."""
     try:
@@ -72,9 +66,14 @@ def describe() -> dict[str, Any]:
         "numpy_simd": numpy_config["SIMD Extensions"]["found"],
         "numpy_blas": numpy_config["Build Dependencies"]["blas"]["name"],
         "thread_pools": _thread_pools(),
-        "wrk": _wrk_version(),
         "load_average": os.getloadavg(),
-        "openblas_env_in_caller": {
-            k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-        },
     }
+
+
+def main(argv: list[str] | None = None) -> None:
+    _, out_dir = stage_args(__doc__ or "", argv)
+    write_result(out_dir, "machine", describe())
+
+
+if __name__ == "__main__":
+    main()

@@ -47,7 +47,7 @@ def poll_during_burst(server: servers.Server, payload: HttpPayload) -> list[floa
 
 
 def run(quick: bool, out_dir: Path) -> Path:
-    bursts = 1 if quick else 3
+    bursts = 1 if quick else 5
     results: dict[str, dict[str, Any]] = {}
     for form in FORMS:
         payload = http_payload(*LARGE, form)

@@ -1,0 +1,302 @@
+"""Turn one run's results/*.json into the README tables and the throughput chart."""
+
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure  # no pyplot: no GUI backend, nothing global
+
+from bench import targets
+from bench.common import BENCH_DIR, read_result, stage_args
+
+MiB = 2**20
+SERIES = {("service", "json"): "tab:blue", ("service", "tensor"): "tab:green", ("peer", "json"): "tab:red"}
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f}"
+
+
+def _shape(shape: list[int]) -> str:
+    return "×".join(map(str, shape))
+
+
+def machine_section(machine: dict[str, Any], run: dict[str, Any]) -> str:
+    pools = "; ".join(
+        f"{p['internal_api']} {p['version'] or ''} {p['architecture'] or ''} "
+        f"({p['num_threads']} threads)".replace("  ", " ")
+        for p in machine["thread_pools"]
+    )
+    pkgs = machine["packages"]
+    caller_env = ", ".join(f"{k}={v}" for k, v in run["openblas_env_in_caller"].items() if v)
+    rows = [
+        ["CPU", f"{machine['cpu'].get('Model name', '?')}, {machine['cores_available']} cores"],
+        ["caches", f"L2 {machine['cpu'].get('L2 cache')}, L3 {machine['cpu'].get('L3 cache')}"],
+        ["memory", f"{machine['memory_gib']} GiB"],
+        ["kernel / hypervisor", f"{machine['kernel']} / {machine['cpu'].get('Hypervisor vendor')}"],
+        ["Python", machine["python"]],
+        ["numpy", f"{pkgs['numpy']} ({machine['numpy_blas']}; SIMD {machine['numpy_simd']})"],
+        ["torch", f"{pkgs['torch']}"],
+        ["thread pools (threadpoolctl)", pools or "threadpoolctl not installed"],
+        [
+            "web stack",
+            ", ".join(
+                f"{p} {pkgs[p]}" for p in ("fastapi", "pydantic", "uvicorn", "uvloop", "httptools", "orjson")
+            ),
+        ],
+        [
+            "OpenBLAS overrides",
+            (caller_env + " in the caller's environment, unset for the bench") if caller_env else "none",
+        ],
+    ]
+    return table(["", ""], rows)
+
+
+def targets_section(verdicts: list[targets.Verdict]) -> str:
+    rows = [[v.target, v.measured, "met" if v.met else "**missed**"] for v in verdicts]
+    met = sum(v.met for v in verdicts)
+    return f"{met} of {len(verdicts)} met.\n\n" + table(["target", "measured", ""], rows)
+
+
+def core_section(core: dict[str, Any]) -> str:
+    parts = []
+    for form in ("sparse", "categorical"):
+        rows = []
+        for shape in core["shapes"]:
+            s, r = shape["seconds"], shape["ratios"]
+            rows.append(
+                [
+                    _shape(shape["shape"]),
+                    _ms(s[f"service_{form}"]),
+                    _ms(s[f"torch_{form}_1t"]),
+                    _ms(s[f"torch_{form}_2t"]),
+                    _ms(s["numpy_exp"]),
+                    _ms(s["numpy_exp_out"]),
+                    f"{r[f'{form}_vs_torch_1t']:.2f}×",
+                    f"{r[f'{form}_vs_torch_2t']:.2f}×",
+                    f"{r[f'{form}_exp_passes']:.2f}",
+                    f"{r[f'{form}_exp_out_passes']:.2f}",
+                    f"{shape['accuracy'][f'{form}_losses_max_rel_err']:.1e}",
+                ]
+            )
+        headers = [
+            "shape",
+            "service ms",
+            "torch 1t ms",
+            "torch 2t ms",
+            "np.exp(x) ms",
+            "np.exp(x, out) ms",
+            "vs torch 1t",
+            "vs torch 2t",
+            "np.exp(x) passes",
+            "np.exp(x, out) passes",
+            "max rel err",
+        ]
+        parts.append(
+            f"**{form}** ({'index' if form == 'sparse' else 'probability'} targets)\n\n{table(headers, rows)}"
+        )
+    return "\n\n".join(parts)
+
+
+def http_section(http: dict[str, Any]) -> str:
+    rows = []
+    for key, by_c in http["summary"].items():
+        server, form, payload = key.split("/")
+        row = [payload.replace("x", "×"), form, server, f"{http['body_bytes'][key] / MiB:.2f}"]
+        for c in ("c1", "c8"):
+            m = by_c[c]
+            row += [f"{m['rps']:.1f}", f"{m['p50_us'] / 1e3:.2f}", f"{m['p99_us'] / 1e3:.2f}"]
+        rows.append(row)
+    headers = [
+        "payload",
+        "form",
+        "server",
+        "body MiB",
+        "c=1 req/s",
+        "p50 ms",
+        "p99 ms",
+        "c=8 req/s",
+        "p50 ms",
+        "p99 ms",
+    ]
+    ratio_rows = [
+        [name.replace("/", " ").replace("x", "×").replace("_", " "), f"{value:.2f}×"]
+        for name, value in http["ratios"].items()
+    ]
+    return (
+        table(headers, rows)
+        + "\n\nThroughput ratios (per round, median):\n\n"
+        + table(["ratio", "value"], ratio_rows)
+    )
+
+
+def memory_section(memory: dict[str, Any]) -> str:
+    rows = []
+    for key, runs in memory["results"].items():
+        for index, run in enumerate(runs, 1):
+            rows.append(
+                [
+                    key,
+                    str(index),
+                    f"{run['body_bytes'] / MiB:.1f}",
+                    f"{run['idle_mib']:.0f}",
+                    f"{run['above_idle_bytes'] / MiB:.1f}",
+                    f"{run['ratio_to_body']:.2f}×",
+                ]
+            )
+    headers = ["server/form/payload", "request", "body MiB", "idle RSS MiB", "peak above idle MiB", "× body"]
+    return table(headers, rows)
+
+
+def responsiveness_section(responsiveness: dict[str, Any]) -> str:
+    rows = [
+        [key, str(r["polls"]), f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", f"{r['max_ms']:.2f}"]
+        for key, r in responsiveness["results"].items()
+    ]
+    return table(["server/form/large payload", "polls", "p50 ms", "p99 ms", "max ms"], rows)
+
+
+def profile_section(profile: dict[str, Any] | None) -> str:
+    if not profile or not profile.get("available"):
+        return "py-spy was not available; install it to get this section."
+
+    def listing(entries: list[list[Any]]) -> str:
+        return "\n".join(f"- {share * 100:.1f} % `{frame}`" for frame, share in entries)
+
+    return (
+        f"{profile['samples']} samples over {profile['requests']} sequential "
+        f"{profile['payload']} requests (mean {profile['mean_request_s'] * 1e3:.0f} ms each)."
+        f"\n\nSelf time by line:\n\n{listing(profile['self'])}"
+        f"\n\nInclusive time by function of the service's own code:\n\n"
+        + listing([entry for entry in profile["inclusive"] if "(service/" in entry[0]])
+    )
+
+
+def chart(http: dict[str, Any], path: Path, title: str) -> None:
+    fig = Figure(figsize=(11, 4.5))
+    ax_rps, ax_elems = fig.subplots(1, 2)
+    for (server, form), color in SERIES.items():
+        for c, style in (("c1", "-o"), ("c8", "--s")):
+            keys = [k for k in http["summary"] if k.startswith(f"{server}/{form}/")]
+            sizes = [int(r) * int(n) for r, n in (k.split("/")[2].split("x") for k in keys)]
+            rps = [http["summary"][k][c]["rps"] for k in keys]
+            order = sorted(range(len(sizes)), key=sizes.__getitem__)
+            xs, ys = [sizes[i] for i in order], [rps[i] for i in order]
+            label = f"{server} {form} {c.replace('c', 'c=')}"
+            ax_rps.plot(xs, ys, style, color=color, label=label)
+            logits_per_s = [x * y / 1e6 for x, y in zip(xs, ys, strict=True)]
+            ax_elems.plot(xs, logits_per_s, style, color=color, label=label)
+    for ax, ylabel in ((ax_rps, "requests / s"), (ax_elems, "million logits / s")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("logits per request (256×10, 1024×1000, 64×32000)")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, which="both", alpha=0.3)
+    ax_rps.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def outputs(quick: bool, out_dir: Path) -> tuple[Path, Path]:
+    """README and chart paths: the committed page for full runs, beside the results for quick."""
+    folder = out_dir if quick else BENCH_DIR
+    return folder / "README.md", folder / "throughput.png"
+
+
+def write(out_dir: Path, readme: Path, chart_path: Path) -> None:
+    run = read_result(out_dir, "run")
+    machine = read_result(out_dir, "machine")
+    core = read_result(out_dir, "core")
+    http = read_result(out_dir, "http")
+    memory = read_result(out_dir, "memory")
+    responsiveness = read_result(out_dir, "responsiveness")
+    verdicts = (
+        targets.core_verdicts(core)
+        + targets.http_verdicts(http)
+        + targets.memory_verdicts(memory)
+        + targets.responsiveness_verdicts(responsiveness)
+    )
+    chart(http, chart_path, f"loss-service vs a typical FastAPI peer — {run['started_utc']}")
+    mode = " (**quick mode**: too short for conclusions)" if run["quick"] else ""
+    results_rel = out_dir.relative_to(readme.parent) if out_dir.is_relative_to(readme.parent) else out_dir
+    text = f"""# Benchmarks
+
+Reproduce: `python -m bench.run_all` from the repository root, in an environment with
+`pip install -e '.[dev,bench]'` (under 10 minutes on 2 cores; `--quick` is a one-minute check
+of the harness that writes to `bench/results/quick/`). Raw numbers:
+`{results_rel}/*.json`; this page and `{chart_path.name}` are generated by `bench/report.py`.
+
+Run{mode}: started {run["started_utc"]}, took {run["elapsed_s"] / 60:.1f} min; load average
+{machine["load_average"][0]:.2f} at the start and {run["load_average_end"][0]:.2f} at the end
+(above ~1 means something else was using the 2 cores and the numbers are noisy).
+
+## Machine
+
+{machine_section(machine, run)}
+
+## Targets
+
+{targets_section(verdicts)}
+
+## 1. Core, in one process
+
+Same float32 arrays for every contender; the service computes `reduction="mean"` plus per-example
+losses, torch `F.cross_entropy(..., reduction="none").mean()` under `torch.inference_mode`-like
+no-grad, with `torch.set_num_threads(1)` and `(2)`. Times are medians over {core["rounds"]}
+interleaved rounds; ratios (service speed-up, and service time in np.exp passes) are per round,
+then the median. The error column is the largest relative error of the per-example losses against
+a float64 reference written from the formula (`bench/reference.py`).
+
+{core_section(core)}
+
+## 2. HTTP
+
+![throughput against payload size]({chart_path.name})
+
+The service (`uvicorn service.main:app`) and the peer (`bench/peers/typical_fastapi.py`: Pydantic
+`logits: list[list[float]]`, FastAPI's default parsing, NumPy math) each run under uvicorn with
+uvloop and httptools, one worker, no access log, on their own 127.0.0.1 port, and answer
+`POST /v1/cross-entropy/sparse`. The JSON bodies are what `json.dumps(tensor.tolist())` gives for
+float32 logits; the Tensor form is base64 float32 logits and int64 labels. Every body is checked
+once against the float64 loss. `bench/loadgen.py` keeps c keep-alive connections busy until a
+fixed number of answers ({http["rounds"]} rounds, service and peer alternating; latency = send
+to last byte, uncorrected, with the client's own ~tens of µs included).
+
+{http_section(http)}
+
+## 3. Memory
+
+Peak RSS (kernel `VmHWM`, reset just before the request) above the idle RSS of a fresh server
+warmed by one small request, while it serves one 64×32000 request; the second request shows the
+steady state.
+
+{memory_section(memory)}
+
+## 4. Responsiveness
+
+`GET /healthz` polled over one keep-alive connection while two 64×32000 requests are in flight,
+repeated {responsiveness["bursts"]} times and pooled.
+
+{responsiveness_section(responsiveness)}
+
+## Where the time goes: one 1024×1000 JSON request
+
+{profile_section(read_result(out_dir, "profile"))}
+"""
+    readme.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Regenerate the page from existing results without re-running anything."""
+    quick, out_dir = stage_args(__doc__ or "", argv)
+    write(out_dir, *outputs(quick, out_dir))
+
+
+if __name__ == "__main__":
+    main()

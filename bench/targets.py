@@ -1,0 +1,77 @@
+"""The issue's targets, checked against one run's results (ratios all from that same run)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    measured: str
+    met: bool
+
+
+def _at_least(target: str, value: float, bound: float, unit: str = "×") -> Verdict:
+    return Verdict(target, f"{value:.2f}{unit}", value >= bound)
+
+
+def _at_most(target: str, value: float, bound: float, unit: str = "×") -> Verdict:
+    return Verdict(target, f"{value:.2f}{unit}", value <= bound)
+
+
+def core_verdicts(core: dict[str, Any]) -> list[Verdict]:
+    verdicts = []
+    for shape in core["shapes"]:
+        name = "×".join(map(str, shape["shape"]))
+        ratios = shape["ratios"]
+        for form in ("sparse", "categorical"):
+            verdicts.append(
+                _at_least(f"core {name} {form}: ≥ 1.0× torch (1 thread)", ratios[f"{form}_vs_torch_1t"], 1.0)
+            )
+            verdicts.append(
+                _at_most(f"core {name} {form}: ≤ 1.6 np.exp passes", ratios[f"{form}_exp_passes"], 1.6)
+            )
+        worst = max(shape["accuracy"].values())
+        verdicts.append(
+            Verdict(f"core {name}: float32 tolerance of float64", f"{worst:.1e} rel", shape["accuracy_ok"])
+        )
+    return verdicts
+
+
+def http_verdicts(http: dict[str, Any]) -> list[Verdict]:
+    ratios = http["ratios"]
+    verdicts = []
+    for c in ("c1", "c8"):
+        verdicts.append(
+            _at_least(f"JSON 1024×1000 {c}: ≥ 3.5× peer", ratios[f"json_vs_peer/1024x1000/{c}"], 3.5)
+        )
+        verdicts.append(_at_least(f"JSON 256×10 {c}: ≥ 2.8× peer", ratios[f"json_vs_peer/256x10/{c}"], 2.8))
+        verdicts.append(
+            _at_least(f"Tensor 1024×1000 {c}: ≥ 12× own JSON", ratios[f"tensor_vs_json/1024x1000/{c}"], 12.0)
+        )
+    p50_ms = http["summary"]["service/json/256x10"]["c1"]["p50_us"] / 1e3
+    verdicts.append(_at_most("JSON 256×10 c1: p50 < 0.5 ms", p50_ms, 0.5, " ms"))
+    return verdicts
+
+
+def memory_verdicts(memory: dict[str, Any]) -> list[Verdict]:
+    bounds = {"tensor": 4.0, "json": 12.0}
+    verdicts = []
+    for form, bound in bounds.items():
+        runs = memory["results"][f"service/{form}/64x32000"]
+        worst = max(r["ratio_to_body"] for r in runs)
+        verdicts.append(_at_most(f"memory {form} 64×32000: ≤ {bound:g}× body", worst, bound))
+    return verdicts
+
+
+def responsiveness_verdicts(responsiveness: dict[str, Any]) -> list[Verdict]:
+    return [
+        _at_most(
+            f"/healthz p99 during 2 large {key.split('/')[1]} requests: < 50 ms",
+            result["p99_ms"],
+            50.0,
+            " ms",
+        )
+        for key, result in responsiveness["results"].items()
+        if key.startswith("service/")
+    ]
