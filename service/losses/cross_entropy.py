@@ -20,6 +20,9 @@ from .inputs import (
 from .result import REDUCTIONS, LossResult, Reduction, reduce_statistics
 from .rows import logsumexp_terms, row_max
 
+# How many rows the "logits look like probabilities" check reads before it would read them all.
+PROBE_ROWS = 8
+
 ArrayLike = Any
 
 
@@ -184,12 +187,12 @@ def categorical_cross_entropy(
     classes = pred.num_classes
     cw = class_weights(class_weight, classes, max_issues=max_issues)
     sw = sample_weights(sample_weight, pred.example_shape, max_issues=max_issues, warnings=warnings)
-    if label_smoothing:
-        targets = (1.0 - label_smoothing) * targets + label_smoothing / classes
-    q = targets if cw is None else targets * cw
     if from_logits:
-        per_example = _categorical_logit_loss(pred, q, max_issues, warnings)
+        per_example = _categorical_logit_loss(pred, targets, cw, label_smoothing, max_issues, warnings)
     else:
+        if label_smoothing:
+            targets = (1.0 - label_smoothing) * targets + label_smoothing / classes
+        q = targets if cw is None else targets * cw
         per_example = _categorical_probability_loss(pred, q, epsilon, max_issues, warnings)
     counted = np.ones(sw.shape, dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -281,8 +284,8 @@ def _result(
 # --- logits ----------------------------------------------------------------------------------------------
 
 
-def _row_maxima(pred: Predictions, counted: np.ndarray, max_issues: int) -> np.ndarray:
-    """Row maxima after rejecting NaN/+inf anywhere and all ``-inf`` rows that count."""
+def _reject_non_finite_rows(pred: Predictions, counted: np.ndarray, max_issues: int) -> None:
+    """Reject NaN/+inf anywhere and rows of all ``-inf`` that count (ignored ones may be fully masked)."""
     z = pred.matrix
     m = row_max(z)
     bad_rows = np.isnan(m) | (m == np.inf)
@@ -301,24 +304,20 @@ def _row_maxima(pred: Predictions, counted: np.ndarray, max_issues: int) -> np.n
             index_of=lambda p: pred.element_index(*p),
             hint="-inf is allowed and masks a class; NaN and +inf are not",
         )
-    masked_rows = m == -np.inf
-    if masked_rows.any():
-        fatal = masked_rows & counted
-        if fatal.any():
-            raise issues_from_mask(
-                fatal,
-                code="non_finite_value",
-                field=pred.field,
-                limit=max_issues,
-                describe=lambda p: (
-                    f"every class of {pred.row_text(p[0])} is -inf: no class has any probability",
-                    "-inf",
-                ),
-                index_of=lambda p: pred.element_index(p[0], 0),
-                hint="mask at most some classes with -inf, or ignore the example",
-            )
-        m = np.where(masked_rows, 0.0, m).astype(z.dtype)
-    return m
+    fatal = (m == -np.inf) & counted
+    if fatal.any():
+        raise issues_from_mask(
+            fatal,
+            code="non_finite_value",
+            field=pred.field,
+            limit=max_issues,
+            describe=lambda p: (
+                f"every class of {pred.row_text(p[0])} is -inf: no class has any probability",
+                "-inf",
+            ),
+            index_of=lambda p: pred.element_index(p[0], 0),
+            hint="mask at most some classes with -inf, or ignore the example",
+        )
 
 
 def _infinite_loss(
@@ -353,16 +352,16 @@ def _sparse_logit_terms(
     warnings: list[LossWarning],
 ) -> tuple[np.ndarray, np.ndarray | None]:
     z = pred.matrix
-    m = _row_maxima(pred, counted, max_issues)
-    _warn_if_probabilities(pred, m, warnings)
-    q = None
-    if label_smoothing:
-        q = np.ones(pred.num_classes) if cw is None else cw
-    log_s, dot = logsumexp_terms(z, m, q)
+    class_w = np.ones(pred.num_classes) if cw is None else cw
     z_y = np.take_along_axis(z, y[:, None], axis=1)[:, 0]
+    # Shifting by the target logit makes the loss log s, with the target's term exactly 1.
+    terms = logsumexp_terms(z, (class_w,) if label_smoothing else (), shift=z_y)
+    if terms.suspicious:
+        _reject_non_finite_rows(pred, counted, max_issues)
+    _warn_if_probabilities(pred, warnings)
     with np.errstate(over="ignore", invalid="ignore"):
-        nll = (m.astype(np.float64) - z_y) + log_s
-        smooth = None if dot is None or q is None else q.sum() * log_s - dot
+        nll = (terms.shift.astype(np.float64) - z_y) + terms.log_s
+        smooth = class_w.sum() * terms.log_s - terms.dots[0] if label_smoothing else None
     infinite = counted & ~np.isfinite(nll)
     if infinite.any():
         raise _infinite_loss(pred, infinite, max_issues, "the target class has logit -inf", cls=y)
@@ -381,28 +380,39 @@ def _sparse_logit_terms(
 
 
 def _categorical_logit_loss(
-    pred: Predictions, q: np.ndarray, max_issues: int, warnings: list[LossWarning]
+    pred: Predictions,
+    targets: np.ndarray,
+    cw: np.ndarray | None,
+    label_smoothing: float,
+    max_issues: int,
+    warnings: list[LossWarning],
 ) -> np.ndarray:
+    """``(1−ε)·[(Σ t w)·log s − Σ t w d] + (ε/C)·[(Σ w)·log s − Σ w d]``, never building smoothed targets."""
     z = pred.matrix
-    counted = np.ones(z.shape[0], dtype=bool)
-    m = _row_maxima(pred, counted, max_issues)
-    _warn_if_probabilities(pred, m, warnings)
-    log_s, dot = logsumexp_terms(z, m, q)
-    assert dot is not None
+    weighted = targets if cw is None else targets * cw.astype(targets.dtype)
+    class_w = np.ones(pred.num_classes) if cw is None else cw
+    weights = (weighted, class_w) if label_smoothing else (weighted,)
+    terms = logsumexp_terms(z, weights)
+    if terms.suspicious:
+        _reject_non_finite_rows(pred, np.ones(z.shape[0], dtype=bool), max_issues)
+    _warn_if_probabilities(pred, warnings)
+    mass = np.add.reduce(weighted, axis=1, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-        loss: np.ndarray = q.sum(axis=1) * log_s - dot
+        loss: np.ndarray = (1.0 - label_smoothing) * (mass * terms.log_s - terms.dots[0])
+        if label_smoothing:
+            loss += label_smoothing / pred.num_classes * (class_w.sum() * terms.log_s - terms.dots[1])
     infinite = ~np.isfinite(loss)
     if infinite.any():
         raise _infinite_loss(pred, infinite, max_issues, "a class with target probability > 0 has logit -inf")
     return loss
 
 
-def _warn_if_probabilities(pred: Predictions, m: np.ndarray, warnings: list[LossWarning]) -> None:
+def _warn_if_probabilities(pred: Predictions, warnings: list[LossWarning]) -> None:
     """Logits whose every row lies in [0, 1] and sums to 1 were most likely softmax outputs."""
     z = pred.matrix
-    if z.size == 0 or pred.num_classes < 2 or float(m.max()) > 1.0 or float(z.min()) < 0.0:
-        return
-    if np.allclose(z.sum(axis=1, dtype=np.float64), 1.0, rtol=0, atol=SUM_TOLERANCE):
+    if z.size == 0 or pred.num_classes < 2 or not _looks_like_probabilities(z[:PROBE_ROWS]):
+        return  # the first rows already disprove it: no pass over the whole matrix
+    if _looks_like_probabilities(z):
         warnings.append(
             LossWarning(
                 "logits_look_like_probabilities",
@@ -411,6 +421,12 @@ def _warn_if_probabilities(pred: Predictions, m: np.ndarray, warnings: list[Loss
                 field="logits",
             )
         )
+
+
+def _looks_like_probabilities(z: np.ndarray) -> bool:
+    with np.errstate(invalid="ignore"):
+        in_range = bool(z.min() >= 0.0) and bool(z.max() <= 1.0)
+    return in_range and bool(np.allclose(z.sum(axis=1, dtype=np.float64), 1.0, rtol=0, atol=SUM_TOLERANCE))
 
 
 # --- probabilities ---------------------------------------------------------------------------------------
@@ -551,25 +567,23 @@ def _target_distributions(
                 _shape_issue(None, None, f"labels must be numbers, got {labels.dtype}", "invalid_labels")
             ],
         )
-    t = np.moveaxis(labels, pred.axis, -1).reshape(-1, pred.num_classes).astype(np.float64)
-
-    def index_of(p: tuple[int, ...]) -> tuple[int, ...]:
-        return pred.element_index(*p)
-
-    bad = ~np.isfinite(t) | (t < 0)
-    if bad.any():
+    moved = np.moveaxis(labels, pred.axis, -1).reshape(-1, pred.num_classes)
+    t = np.ascontiguousarray(moved, dtype=pred.dtype)
+    sums = np.add.reduce(t, axis=1, dtype=np.float64)
+    # Two cheap passes (row sums, minimum) find what a full element-wise check would.
+    if t.size and (not np.isfinite(sums).all() or float(t.min()) < 0):
+        bad = ~np.isfinite(t) | (t < 0)
         raise issues_from_mask(
             bad,
             code="invalid_labels",
             field="labels",
             limit=max_issues,
-            index_of=index_of,
+            index_of=lambda p: pred.element_index(*p),
             describe=lambda p: (
                 f"target probabilities must be finite and >= 0, got {t[p]}",
                 float(t[p]),
             ),
         )
-    sums = t.sum(axis=1)
     off = np.abs(sums - 1.0) > SUM_TOLERANCE
     if off.any():
         raise issues_from_mask(
