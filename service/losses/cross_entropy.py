@@ -123,7 +123,9 @@ def sparse_cross_entropy(
         per_example = per_example + (label_smoothing / classes) * smooth
     weight = np.where(counted, sw * class_factor, 0.0)
     with np.errstate(over="ignore", invalid="ignore"):
-        contribution = np.where(counted & (sw != 0), sw * per_example, 0.0)
+        # Zero effective weight means no contribution, also where PyTorch would keep the smoothing
+        # term of a target class weighted 0: the contract fixes zero-weight positions at exactly 0.
+        contribution = np.where(weight != 0, sw * per_example, 0.0)
     return _result(contribution, weight, counted, pred, reduction, warnings)
 
 

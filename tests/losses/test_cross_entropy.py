@@ -176,3 +176,14 @@ def test_weighted_sums_beyond_float64_are_an_error_not_infinity() -> None:
             np.array([[1e308, -1e308]] * 2), np.array([1, 1]), sample_weight=np.array([1e10, 1])
         )
     assert caught.value.code == "non_finite_value"
+
+
+def test_a_target_class_weighted_zero_contributes_nothing_even_with_smoothing() -> None:
+    logits = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]])
+    result = sparse_cross_entropy(
+        logits, np.array([0, 1]), class_weight=[0.0, 1.0, 3.0], label_smoothing=0.1, reduction="none"
+    )
+    expected = ref.sparse(logits, np.array([0, 1]), class_weight=[0.0, 1.0, 3.0], label_smoothing=0.1)
+    assert result.losses[0] == 0.0
+    assert result.losses[1] == pytest.approx(expected.losses[1], rel=1e-12)
+    assert result.nonzero_weight_count == 1
