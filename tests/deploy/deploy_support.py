@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clients.live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # The console script installed with the project, beside this interpreter.
 LOSS_SERVICE = Path(sys.executable).parent / "loss-service"
 START_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -79,7 +72,8 @@ class ServerProcess:
             return None
 
     def access_log(self) -> list[dict[str, Any]]:
-        lines = self.stdout.read_text().splitlines()
+        # The server may be writing a line right now: only the complete ones count.
+        lines = self.stdout.read_text().split("\n")[:-1]
         return [json.loads(line) for line in lines if line.startswith("{")]
 
 
