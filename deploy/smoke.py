@@ -5,7 +5,9 @@
 Checks published numbers (semantics.md §8b V01/V02), problem+json envelopes (404, 422, 413 both
 for a declared Content-Length and for a streamed body), request-id echo, /metrics and /v1/info,
 and that the server is still healthy afterwards. With --min-instances, that /v1/info was answered
-by at least that many replicas. Exits 1 on the first failed check.
+by at least that many replicas. With --steady SECONDS it only sends V01 requests, one after the
+other, for that long, and requires every one to succeed (e.g. while a replica is being stopped).
+Exits 1 on the first failed check.
 """
 
 from __future__ import annotations
@@ -180,6 +182,21 @@ def check_errors(client: Client, body_limit: int) -> None:
     check_problem(*client.streamed(SPARSE, chunks), "too_large", "streamed body over the limit")
 
 
+def check_steady(client: Client, seconds: float, most: int = 100_000) -> None:
+    body = {"logits": V01_LOGITS, "labels": V01_LABELS, "per_example": False}
+    deadline, sent = time.monotonic() + seconds, 0
+    failed: list[int | str] = []
+    while time.monotonic() < deadline and sent < most:
+        sent += 1
+        try:
+            status, _, result = client.post(SPARSE, body)
+            if status != 200 or not close(result["loss"], V02_MEAN):
+                failed.append(status)
+        except OSError as error:
+            failed.append(type(error).__name__)
+    check(not failed, f"{sent} requests in {seconds} s, failed: {failed[:5]}")
+
+
 def check_instances(client: Client, minimum: int, attempts: int) -> None:
     seen = {json.loads(client.request("GET", "/v1/info")[2])["instance"] for _ in range(attempts)}
     check(len(seen) >= minimum, f"/v1/info answered by {len(seen)} instances (≥ {minimum})")
@@ -192,10 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-instances", type=int, default=1)
     parser.add_argument("--request-id", default="smoke", help="prefix of the X-Request-IDs sent")
     parser.add_argument("--wait", type=float, default=60, help="seconds to wait for /readyz")
+    parser.add_argument("--steady", type=float, metavar="SECONDS", help="only a steady stream of V01")
     args = parser.parse_args(argv)
     client = Client(args.base_url, args.request_id)
     try:
         wait_ready(client, args.wait)
+        if args.steady is not None:
+            check_steady(client, args.steady)
+            return 0
         check_answers(client)
         check_errors(client, args.body_limit)
         status, _, metrics = client.request("GET", "/metrics")

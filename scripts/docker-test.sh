@@ -3,7 +3,8 @@
 #   1. a Docker engine and the stand-in base images (../shared/docker/prepare-engine.sh, as root);
 #   2. build the image; run it; deploy/smoke.py against it; `docker stop` must exit 0;
 #   3. `docker compose up` (3 replicas behind nginx, published on 127.0.0.1 only); deploy/smoke.py
-#      through nginx; more than one replica must have served; stopping must exit 0.
+#      through nginx; more than one replica must have served; a replica stopped under a steady
+#      stream of requests fails none of them; every replica exits 0 when stopped.
 # Teardown always runs (trap) and removes only what this script made; it stops the engine only
 # if this script started it.
 set -euo pipefail
@@ -97,6 +98,16 @@ served=$(grep -F "\"request_id\":\"$RUN_ID-compose-" <<<"$logs" | grep -F '"rout
   | cut -d' ' -f1 | sort -u | wc -l || true)
 step "$served of $replicas replicas logged the smoke test's cross-entropy requests"
 [ "$served" -ge 2 ] || { echo "the requests did not spread over the replicas" >&2; exit 1; }
+
+step "a replica stops while requests flow through nginx: not one may fail"
+python3 deploy/smoke.py "http://127.0.0.1:$LOSS_SERVICE_PUBLISH_PORT" --steady 12 \
+  --request-id "$RUN_ID-steady" &
+load=$!
+sleep 3
+victim=$(docker compose -p "$PROJECT" ps --quiet loss-service | head -n 1)
+docker stop --time 30 "$victim" >/dev/null
+assert_exited_0 "$victim"
+wait "$load"
 
 step "compose stop: every replica drains and exits 0"
 docker compose -p "$PROJECT" stop >/dev/null
