@@ -7,6 +7,7 @@ stops accepting connections, lets the requests in flight finish, and the process
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
@@ -80,5 +81,7 @@ def serve(settings: Settings | None = None) -> int:
         uvicorn.run(APP, workers=settings.workers, **options)
         return 0
     server = DrainingServer(uvicorn.Config(APP, **options), settings.drain_seconds)
-    server.run()
+    # Ctrl-C: uvicorn re-raises SIGINT once it has shut down; like uvicorn.run, print no trace.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
     return 0 if server.started else STARTUP_FAILURE

@@ -60,3 +60,11 @@ def test_sigterm_drains_then_finishes_the_request_in_flight_and_exits_0(tmp_path
         assert server.process.wait(timeout=30) == 0
         logged = [line for line in server.access_log() if line["request_id"] == "shutdown-test"]
         assert [(line["status"], line["request_bytes"]) for line in logged] == [(200, len(body))]
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_without_a_drain_or_a_traceback(tmp_path: Path) -> None:
+    with server_process(tmp_path, LOSS_SERVICE_DRAIN_SECONDS="60") as server:
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=30) == 0
+    assert "Traceback" not in server.stderr.read_text()
