@@ -33,9 +33,13 @@ def decode(
     allowed: tuple[str, ...] = FLOAT_DTYPES,
     max_elements: int,
 ) -> np.ndarray:
-    """A request array as NumPy: float64 (or int64 with ``integer``) for JSON, the Tensor's own dtype else."""
+    """A request array as NumPy: float64 (or int64 with ``integer``) for JSON, the Tensor's own dtype else;
+    an array the fast path already decoded is only checked for size."""
     if isinstance(value, Tensor):
         return decode_tensor(value, field=field, allowed=allowed, max_elements=max_elements)
+    if isinstance(value, np.ndarray):
+        _check_size(value.size, field, max_elements)
+        return value
     dtype = np.int64 if integer else np.float64
     try:
         array = np.array(value, dtype=dtype)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from ..config import Settings
 from ..losses import LossInputError, LossResult, categorical_cross_entropy, sparse_cross_entropy
+from . import fast_json
 from .decoding import FLOAT_DTYPES, INT_DTYPES, decode
 from .pointers import element_pointer, pointer
 from .problems import ProblemError, item
@@ -24,33 +25,39 @@ from .schemas import (
 
 
 def sparse(body: bytes, settings: Settings) -> bytes:
-    request = _parse(SparseCrossEntropyRequest, body, sparse=True)
+    request, arrays = _parse(SparseCrossEntropyRequest, body, sparse=True)
     assert isinstance(request, SparseCrossEntropyRequest)
     labels = decode(
-        request.labels,
+        arrays.get("labels", request.labels),
         field="labels",
         integer=True,
         allowed=INT_DTYPES,
         max_elements=settings.max_elements,
     )
-    return _run(request, labels, settings, sparse_cross_entropy, ignore_index=request.ignore_index)
+    return _run(request, arrays, labels, settings, sparse_cross_entropy, ignore_index=request.ignore_index)
 
 
 def categorical(body: bytes, settings: Settings) -> bytes:
-    request = _parse(CategoricalCrossEntropyRequest, body, sparse=False)
+    request, arrays = _parse(CategoricalCrossEntropyRequest, body, sparse=False)
     assert isinstance(request, CategoricalCrossEntropyRequest)
     labels = decode(
-        request.labels,
+        arrays.get("labels", request.labels),
         field="labels",
         allowed=FLOAT_DTYPES + INT_DTYPES,
         max_elements=settings.max_elements,
     )
-    return _run(request, labels, settings, categorical_cross_entropy)
+    return _run(request, arrays, labels, settings, categorical_cross_entropy)
 
 
-def _parse(model: type[CrossEntropyOptions], body: bytes, *, sparse: bool) -> CrossEntropyOptions:
+def _parse(
+    model: type[CrossEntropyOptions], body: bytes, *, sparse: bool
+) -> tuple[CrossEntropyOptions, dict[str, np.ndarray]]:
+    """The request, plus the arrays the fast path already decoded (none on the general path)."""
+    fast = fast_json.parse(body, model, integer_labels=sparse)
+    if fast is not None:
+        return fast
     try:
-        return model.model_validate_json(body)
+        return model.model_validate_json(body), {}
     except ValidationError as exc:
         raise translate(exc, body, sparse=sparse) from None
 
@@ -75,19 +82,22 @@ def _predictions(request: CrossEntropyOptions) -> tuple[str, Any]:
 
 def _run(
     request: CrossEntropyOptions,
+    arrays: dict[str, np.ndarray],
     labels: np.ndarray,
     settings: Settings,
     loss: Callable[..., LossResult],
     **extra: Any,
 ) -> bytes:
     field, value = _predictions(request)
-    predictions = decode(value, field=field, max_elements=settings.max_elements)
+    predictions = decode(arrays.get(field, value), field=field, max_elements=settings.max_elements)
     sample_weight: float | np.ndarray | None = None
     if isinstance(request.sample_weight, float):
         sample_weight = request.sample_weight
     elif request.sample_weight is not None:
         sample_weight = decode(
-            request.sample_weight, field="sample_weight", max_elements=settings.max_elements
+            arrays.get("sample_weight", request.sample_weight),
+            field="sample_weight",
+            max_elements=settings.max_elements,
         )
     nested = {
         name: not isinstance(getattr(request, name, None), Tensor)

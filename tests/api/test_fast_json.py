@@ -1,0 +1,127 @@
+"""The simdjson fast path and the general (Pydantic) path give the same answer to every body."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference.inprocess import InProcessClient
+
+from service.api import evaluation, fast_json
+from service.api.problems import ProblemError
+from service.api.schemas import CategoricalCrossEntropyRequest, SparseCrossEntropyRequest
+from service.config import Settings
+
+SETTINGS = Settings()
+LOGITS = [[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [-1.0, 0.0, 3.0], [1.0, 1.0, 1.0]]
+
+
+def answer(
+    evaluate: Callable[[bytes, Settings], bytes], body: bytes, *, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> object:
+    """The JSON answer, or the problem's code/detail/errors, with the fast path forced on or off."""
+    monkeypatch.setattr(fast_json, "FAST_PATH_MIN_BYTES", 0 if fast else 1 << 62)
+    try:
+        return json.loads(evaluate(body, SETTINGS))
+    except ProblemError as problem:
+        return (problem.code, problem.detail, problem.errors)
+
+
+BODIES = [
+    {"logits": LOGITS, "labels": [0, 1, 2, 1]},
+    {
+        "logits": LOGITS,
+        "labels": [0, 1, 2, 1],
+        "sample_weight": [1, 0, 2, 0.5],
+        "class_weight": [0.2, 1, 3],
+        "label_smoothing": 0.1,
+        "reduction": "sum_by_nonzero_weights",
+    },
+    {"logits": [[[0.3, -1.2], [1.5, 0.0]], [[0.0, 3.0], [2.2, -0.3]]], "labels": [[1, 0], [1, 1]], "axis": 1},
+    {
+        "logits": [[[0.3, -1.2], [1.5, 0.0]]],
+        "labels": [[1, -100]],
+        "ignore_index": -100,
+        "sample_weight": [[2.0]],
+    },
+    {"logits": [2.0, 1.0, 0.1], "labels": 2, "reduction": "none"},
+    {"probabilities": [[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]], "labels": [2, 1], "precision": "float32"},
+    {"logits": LOGITS, "labels": [[0], [1], [2], [1]], "per_example": False},
+    {"logits": {"dtype": "float64", "shape": [1, 2], "data": "AAAAAAAA8D8AAAAAAAAAQA=="}, "labels": [1]},
+    # Bodies the fast path must hand over: the general path's problem is the answer.
+    {"logits": [[1.0, 2.0, 3.0], [4.0], [5.0, 6.0]], "labels": [0, 0, 0]},  # ragged, same element count
+    {"logits": [[1.0, True], [0.0, 1.0]], "labels": [0, 1]},
+    {"logits": [[1.0, 2.0], 3.0], "labels": [0, 1]},
+    {"logits": LOGITS, "labels": [0, 1.0, 2, 1]},
+    {"logits": LOGITS, "labels": [0, 2**70, 2, 1]},
+    {"logits": LOGITS, "labels": [0, 3, 2, 1]},
+    {"logits": [[[[[1.0, 2.0]]]]], "labels": [[[[0]]]]},
+    {"logits": LOGITS, "labels": [0, 1, 2, 1], "from_logits": True},
+    {"logits": LOGITS, "labels": [0, 1, 2, 1], "reduction": "avg"},
+    {"logits": [[1.0, 2.0]], "labels": [[1, 0]]},
+]
+
+
+@pytest.mark.parametrize("body", BODIES, ids=range(len(BODIES)))
+def test_sparse_paths_agree(body: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = json.dumps(body).encode()
+    assert answer(evaluation.sparse, raw, fast=True, monkeypatch=monkeypatch) == answer(
+        evaluation.sparse, raw, fast=False, monkeypatch=monkeypatch
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"logits": [[1, NaN], [0, 1]], "labels": [0, 1]}',
+        b'{"logits": [[-Infinity, 0], [0, 1]], "labels": [1, 1]}',
+        b'{"logits": [[1, 0], [0, 1]], "labels": [0, 1], "labels": [1, 1]}',
+        b"[1, 2]",
+        b'{"logits": [[1, 0]], "labels": [0]',
+    ],
+)
+def test_bodies_simdjson_refuses_take_the_general_path(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_json, "FAST_PATH_MIN_BYTES", 0)
+    assert fast_json.parse(raw, SparseCrossEntropyRequest, integer_labels=True) is None
+    assert answer(evaluation.sparse, raw, fast=True, monkeypatch=monkeypatch) == answer(
+        evaluation.sparse, raw, fast=False, monkeypatch=monkeypatch
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=4),
+    data=st.data(),
+)
+def test_categorical_paths_agree_on_random_shapes(shape: list[int], data: st.DataObject) -> None:
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    logits = rng.standard_normal(shape).round(3)
+    targets = (
+        rng.dirichlet(np.ones(shape[-1]), shape[:-1]) if len(shape) > 1 else rng.dirichlet(np.ones(shape[0]))
+    )
+    raw = json.dumps({"logits": logits.tolist(), "labels": targets.tolist(), "reduction": "none"}).encode()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast = answer(evaluation.categorical, raw, fast=True, monkeypatch=monkeypatch)
+        general = answer(evaluation.categorical, raw, fast=False, monkeypatch=monkeypatch)
+    assert fast == general
+    assert fast_json.parse(raw, CategoricalCrossEntropyRequest, integer_labels=False) is not None or len(
+        raw
+    ) < (fast_json.FAST_PATH_MIN_BYTES)
+
+
+def test_a_large_body_takes_the_fast_path_over_http(api_client: InProcessClient) -> None:
+    rng = np.random.default_rng(7)
+    logits = rng.standard_normal((300, 20))
+    labels = rng.integers(0, 20, 300)
+    body = {"logits": logits.tolist(), "labels": labels.tolist()}
+    raw = json.dumps(body).encode()
+    assert len(raw) > fast_json.FAST_PATH_MIN_BYTES
+    assert fast_json.parse(raw, SparseCrossEntropyRequest, integer_labels=True) is not None
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    expected = np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(300), labels])
+    response = api_client.post("/v1/cross-entropy/sparse", json=body)
+    assert response.json()["loss"] == pytest.approx(expected, rel=1e-12)
