@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -24,8 +26,22 @@ from .rows import logsumexp_terms, row_max
 PROBE_ROWS = 8
 
 ArrayLike = Any
+F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _quiet(loss: F) -> F:
+    """Run a loss with NumPy's floating-point warnings off: every non-finite outcome is checked explicitly
+    and becomes a named error, so the warnings would only be noise (and cost a context per operation)."""
+
+    @functools.wraps(loss)
+    def quiet(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return loss(*args, **kwargs)
+
+    return cast(F, quiet)
+
+
+@_quiet
 def sparse_cross_entropy(
     predictions: ArrayLike,
     labels: ArrayLike,
@@ -122,13 +138,13 @@ def sparse_cross_entropy(
     if smooth is not None:
         per_example = per_example + (label_smoothing / classes) * smooth
     weight = np.where(counted, sw * class_factor, 0.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        # Zero effective weight means no contribution, also where PyTorch would keep the smoothing
-        # term of a target class weighted 0: the contract fixes zero-weight positions at exactly 0.
-        contribution = np.where(weight != 0, sw * per_example, 0.0)
+    # Zero effective weight means no contribution, also where PyTorch would keep the smoothing
+    # term of a target class weighted 0: the contract fixes zero-weight positions at exactly 0.
+    contribution = np.where(weight != 0, sw * per_example, 0.0)
     return _result(contribution, weight, counted, pred, reduction, warnings)
 
 
+@_quiet
 def categorical_cross_entropy(
     predictions: ArrayLike,
     labels: ArrayLike,
@@ -197,8 +213,7 @@ def categorical_cross_entropy(
         q = targets if cw is None else targets * cw
         per_example = _categorical_probability_loss(pred, q, epsilon, max_issues, warnings)
     counted = np.ones(sw.shape, dtype=bool)
-    with np.errstate(over="ignore", invalid="ignore"):
-        contribution = np.where(sw != 0, sw * per_example, 0.0)
+    contribution = np.where(sw != 0, sw * per_example, 0.0)
     return _result(contribution, sw.copy(), counted, pred, reduction, warnings)
 
 
@@ -227,9 +242,8 @@ def _result(
     reduction: Reduction,
     warnings: list[LossWarning],
 ) -> LossResult:
-    with np.errstate(over="ignore", invalid="ignore"):
-        loss_sum = float(contribution.sum())
-        weight_sum = float(weight.sum())
+    loss_sum = float(contribution.sum())
+    weight_sum = float(weight.sum())
     if not np.isfinite(weight_sum):
         raise LossInputError(
             "invalid_weight",
@@ -278,7 +292,7 @@ def _result(
         weight_sum=weight_sum,
         nonzero_weight_count=nonzero,
         loss_sum=loss_sum,
-        precision=str(pred.dtype),
+        precision=pred.dtype.name,
         warnings=warnings,
     )
 
@@ -355,15 +369,14 @@ def _sparse_logit_terms(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     z = pred.matrix
     class_w = np.ones(pred.num_classes) if cw is None else cw
-    z_y = np.take_along_axis(z, y[:, None], axis=1)[:, 0]
+    z_y = z[np.arange(len(y)), y]
     # Shifting by the target logit makes the loss log s, with the target's term exactly 1.
     terms = logsumexp_terms(z, (class_w,) if label_smoothing else (), shift=z_y)
     if terms.suspicious:
         _reject_non_finite_rows(pred, counted, max_issues)
     _warn_if_probabilities(pred, warnings)
-    with np.errstate(over="ignore", invalid="ignore"):
-        nll = (terms.shift.astype(np.float64) - z_y) + terms.log_s
-        smooth = class_w.sum() * terms.log_s - terms.dots[0] if label_smoothing else None
+    nll = (terms.shift.astype(np.float64) - z_y) + terms.log_s
+    smooth = class_w.sum() * terms.log_s - terms.dots[0] if label_smoothing else None
     infinite = counted & ~np.isfinite(nll)
     if infinite.any():
         raise _infinite_loss(pred, infinite, max_issues, "the target class has logit -inf", cls=y)
@@ -399,10 +412,9 @@ def _categorical_logit_loss(
         _reject_non_finite_rows(pred, np.ones(z.shape[0], dtype=bool), max_issues)
     _warn_if_probabilities(pred, warnings)
     mass = np.add.reduce(weighted, axis=1, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        loss: np.ndarray = (1.0 - label_smoothing) * (mass * terms.log_s - terms.dots[0])
-        if label_smoothing:
-            loss += label_smoothing / pred.num_classes * (class_w.sum() * terms.log_s - terms.dots[1])
+    loss: np.ndarray = (1.0 - label_smoothing) * (mass * terms.log_s - terms.dots[0])
+    if label_smoothing:
+        loss += label_smoothing / pred.num_classes * (class_w.sum() * terms.log_s - terms.dots[1])
     infinite = ~np.isfinite(loss)
     if infinite.any():
         raise _infinite_loss(pred, infinite, max_issues, "a class with target probability > 0 has logit -inf")
@@ -426,8 +438,7 @@ def _warn_if_probabilities(pred: Predictions, warnings: list[LossWarning]) -> No
 
 
 def _looks_like_probabilities(z: np.ndarray) -> bool:
-    with np.errstate(invalid="ignore"):
-        in_range = bool(z.min() >= 0.0) and bool(z.max() <= 1.0)
+    in_range = bool(z.min() >= 0.0) and bool(z.max() <= 1.0)
     return in_range and bool(np.allclose(z.sum(axis=1, dtype=np.float64), 1.0, rtol=0, atol=SUM_TOLERANCE))
 
 
@@ -490,8 +501,7 @@ def _normalised_probabilities(
                 index=pred.element_index(first, 0),
             )
         )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(p / np.where(sums == 0, 1.0, sums)[:, None], dtype=np.float64)
+    return np.asarray(p / np.where(sums == 0, 1.0, sums)[:, None], dtype=np.float64)
 
 
 def _clipped_log(
@@ -524,12 +534,12 @@ def _sparse_probability_terms(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     p = _normalised_probabilities(pred, counted, max_issues, warnings)
     if not label_smoothing:
-        p_y = np.take_along_axis(p, y[:, None], axis=1)[:, 0]
+        p_y = p[np.arange(len(y)), y]
         nll = -_clipped_log(p_y, epsilon, counted, pred, warnings)
         return np.where(counted, nll, 0.0), None
     used = np.broadcast_to(counted[:, None], p.shape)
     log_p = _clipped_log(p, epsilon, used, pred, warnings)
-    nll = -np.take_along_axis(log_p, y[:, None], axis=1)[:, 0]
+    nll = -log_p[np.arange(len(y)), y]
     smooth = -(log_p.sum(axis=1) if cw is None else log_p @ cw)
     return np.where(counted, nll, 0.0), np.where(counted, smooth, 0.0)
 

@@ -104,7 +104,7 @@ def prepare_predictions(
             received=list(predictions.shape),
         )
     dtype = compute_dtype(predictions, precision)
-    moved = np.moveaxis(predictions, axis, -1)
+    moved = predictions if axis == rank - 1 else np.moveaxis(predictions, axis, -1)
     example_shape = tuple(int(n) for n in moved.shape[:-1])
     matrix = np.ascontiguousarray(moved.reshape(-1, classes), dtype=dtype)
     return Predictions(matrix=matrix, example_shape=example_shape, axis=axis, field=field, dtype=dtype)
