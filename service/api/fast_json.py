@@ -10,6 +10,7 @@ on every body this one accepts.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ MAX_RANK = 4
 # Checking that a nested array is rectangular visits every sub-array from Python; past this many the
 # general path is no slower.
 MAX_SUBARRAYS = 65536
+_local = threading.local()
 
 
 def parse(
@@ -33,9 +35,8 @@ def parse(
     """The validated request and its nested arrays as NumPy, or ``None`` to take the general path."""
     if len(body) < FAST_PATH_MIN_BYTES:
         return None
-    try:
-        document = simdjson.Parser().parse(body)
-    except (ValueError, TypeError, RuntimeError):  # not what simdjson accepts (NaN literals, big ints)
+    document = _parse_document(body)
+    if document is None:
         return None
     if not isinstance(document, simdjson.Object):
         return None
@@ -44,6 +45,7 @@ def parse(
         return None
     arrays: dict[str, np.ndarray] = {}
     plain: dict[str, Any] = {}
+    value = None
     for key in keys:
         value = document[key]
         if key in ARRAY_FIELDS and isinstance(value, simdjson.Array):
@@ -56,11 +58,27 @@ def parse(
             plain[key] = value.as_list() if isinstance(value, simdjson.Array) else value.as_dict()
         else:
             plain[key] = value
-    del document
+    del document, value  # the thread's parser may only be reused once no proxy into it is left
     try:
         return model.model_validate(plain, strict=True), arrays
     except ValidationError:
         return None
+
+
+def _parse_document(body: bytes) -> Any:
+    """The parsed document, from this thread's parser (reusing its buffers saves page faults on every
+    large body); ``None`` for what simdjson does not accept (NaN literals, big integers, bad JSON)."""
+    for attempt in range(2):
+        parser = getattr(_local, "parser", None)
+        if parser is None or attempt:
+            parser = _local.parser = simdjson.Parser()
+        try:
+            return parser.parse(body)
+        except RuntimeError:  # big integers, or proxies of an earlier document still alive: fresh parser
+            continue
+        except (ValueError, TypeError):
+            return None
+    return None
 
 
 def _numeric_array(value: Any, *, integer: bool) -> np.ndarray | None:

@@ -125,3 +125,11 @@ def test_a_large_body_takes_the_fast_path_over_http(api_client: InProcessClient)
     expected = np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(300), labels])
     response = api_client.post("/v1/cross-entropy/sparse", json=body)
     assert response.json()["loss"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_large_body_without_fields_gets_the_general_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = b"{" + b" " * (fast_json.FAST_PATH_MIN_BYTES + 10) + b"}"
+    assert fast_json.parse(raw, SparseCrossEntropyRequest, integer_labels=True) is None
+    code, _, errors = answer(evaluation.sparse, raw, fast=True, monkeypatch=monkeypatch)  # type: ignore[misc]
+    assert code == "invalid_field"
+    assert {e["pointer"] for e in errors} == {"/labels"}
