@@ -13,6 +13,7 @@ from .api.request_id import RequestIdMiddleware
 from .api.routes import cross_entropy, health, info
 from .config import Settings, get_settings
 from .lifecycle import readiness
+from .memory import retain_freed_memory
 from .observability import instrument
 
 DESCRIPTION = (
@@ -25,6 +26,7 @@ DESCRIPTION = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        retain_freed_memory()
         readiness.mark_ready()
         yield
 
