@@ -36,7 +36,7 @@ class Plan:
     cap_s: float
 
 
-FULL = Plan(rounds=3, run_s=3.0, min_requests=6, cap_s=20.0)
+FULL = Plan(rounds=5, run_s=3.0, min_requests=6, cap_s=20.0)
 QUICK = Plan(rounds=1, run_s=0.3, min_requests=0, cap_s=2.0)
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from bench import report
 from bench.common import REPO_ROOT, bench_env, stage_args, write_result
 
-STAGES = ("machine", "core", "http_load", "memory", "responsiveness", "profile_json")
+STAGES = ("machine", "core", "http_load", "memory", "responsiveness", "profiling")
 
 
 def main(argv: list[str] | None = None) -> None:

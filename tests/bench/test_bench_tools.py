@@ -6,7 +6,7 @@ import pytest
 
 from bench import payloads, servers
 from bench.loadgen import run_load
-from bench.profile_json import summarise
+from bench.profiling import summarise
 from bench.stats import percentile
 
 
@@ -17,12 +17,24 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([3.0], 99) == 3.0
 
 
-def test_summarise_collapsed_stacks() -> None:
-    raw = "main (a.py:1);parse (b.py:7) 3\nmain (a.py:1);math (c.py:2) 1\n"
+def test_summarise_drops_waits_and_charges_lines() -> None:
+    raw = "\n".join(
+        [
+            "thread (1): MainThread;main (a.py:1);parse (b.py:7);compute_float_64 (simdjson.cpp:9) 3",
+            "thread (1): MainThread;main (a.py:1);math (c.py:2) 1",
+            "thread (1): MainThread;Runner.run (runners.py:118);epoll_pwait (libc.so.6) 5",
+            "thread (2): AnyIO worker thread;wait (t.py:3);PyThread_acquire_lock_timed (libpython) 4",
+            "thread (2): AnyIO worker thread;work (w.py:5);take_gil (libpython) 4",
+        ]
+    )
     summary = summarise(raw)
-    assert summary["samples"] == 4
+    assert summary["idle_samples"] == 9
+    assert summary["busy_samples"] == 4
+    assert summary["gil_wait"] == [("AnyIO worker thread", 0.5)]
+    assert summary["threads"] == [("MainThread", 1.0)]
     assert summary["self"] == [("parse (b.py:7)", 0.75), ("math (c.py:2)", 0.25)]
-    assert summary["inclusive"][0] == ("main (a.py)", 1.0)
+    assert summary["native"] == [("compute_float_64 (simdjson.cpp:9)", 0.75)]
+    assert ("main (a.py)", 1.0) in summary["inclusive"]
 
 
 @pytest.mark.slow

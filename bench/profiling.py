@@ -1,0 +1,148 @@
+"""Where the time goes: py-spy samples the service while it answers 1024x1000 requests.
+
+One fresh server per form (JSON, Tensor) under closed-loop load at c=1. py-spy records native
+frames and thread names. Its own idle detection misses most waits on this kernel, so samples
+blocked in epoll or on a lock are dropped here by their native frames; time spent waiting for the
+GIL is kept apart, since on the event-loop thread it is exactly the blocking this bench looks for.
+"""
+
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench import servers
+from bench.common import stage_args, write_result
+from bench.loadgen import run_load
+from bench.payloads import FORMS, Form, HttpPayload, http_payload
+
+PAYLOAD = (1024, 1000)
+TOP = 15
+# Native unwinding pauses the server for each sample: a modest rate keeps the slow-down small.
+_RATE_HZ = 100
+# About four seconds of work per form in a full run.
+_REQUESTS = {"json": 60, "tensor": 400}
+_CAP_S = 60.0
+# Native frames of a thread with nothing to do: the loop's poll, a worker waiting for a job.
+_IDLE_FRAMES = ("epoll_wait", "epoll_pwait", "PyThread_acquire_lock_timed")
+_GIL_FRAME = "take_gil"
+
+
+def py_spy() -> str | None:
+    beside_python = Path(sys.executable).parent / "py-spy"
+    return str(beside_python) if beside_python.exists() else shutil.which("py-spy")
+
+
+def _is_python(frame: str) -> bool:
+    return ".py:" in frame
+
+
+def _thread_name(frame: str) -> str:
+    # "thread (16614): AnyIO worker thread" -> "AnyIO worker thread"
+    return frame.split("): ", 1)[-1]
+
+
+def _shares(counter: Counter[str], busy: int, top: int) -> list[tuple[str, float]]:
+    return [(key, n / busy) for key, n in counter.most_common(top)]
+
+
+def summarise(raw: str, top: int = TOP) -> dict[str, Any]:
+    """Shares of the busy samples in py-spy's raw output (`--threads --native`); GIL waits as
+    shares of busy plus waiting samples.
+
+    Self time is charged to the innermost Python line and, separately, to the innermost native
+    frame; inclusive time to each Python function once per stack.
+    """
+    by_line: Counter[str] = Counter()
+    by_native: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    by_thread: Counter[str] = Counter()
+    gil_wait: Counter[str] = Counter()
+    busy = idle = 0
+    for line in raw.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        thread, *frames = stack.split(";")
+        if _GIL_FRAME in stack:  # runnable but not running: neither work nor idle
+            gil_wait[_thread_name(thread)] += count
+            continue
+        if any(idle_frame in stack for idle_frame in _IDLE_FRAMES):
+            idle += count
+            continue
+        busy += count
+        by_thread[_thread_name(thread)] += count
+        python = [frame for frame in frames if _is_python(frame)]
+        if python:
+            by_line[python[-1]] += count
+        if frames and not _is_python(frames[-1]):
+            by_native[frames[-1]] += count
+        # "func (file.py:12)" -> "func (file.py)": a function counts once per stack.
+        for function in {frame.rsplit(":", 1)[0] + ")" for frame in python}:
+            inclusive[function] += count
+    return {
+        "busy_samples": busy,
+        "idle_samples": idle,
+        "threads": _shares(by_thread, busy, top),
+        "gil_wait": _shares(gil_wait, busy + gil_wait.total(), top),
+        "self": _shares(by_line, busy, top),
+        "native": _shares(by_native, busy, top),
+        # Deeper: the wrappers (threads, event loop, ASGI layers) take the first places.
+        "inclusive": _shares(inclusive, busy, 4 * top),
+    }
+
+
+def _timed_load(server: servers.Server, payload: HttpPayload, requests: int) -> float:
+    result = run_load(server.sparse_url, payload.body, requests, 1, cap_s=_CAP_S)
+    if result.failures:
+        raise RuntimeError(f"profiled requests failed: {result.failures}")
+    return result.seconds / result.requests
+
+
+def profile(executable: str, form: Form, requests: int, log_dir: Path) -> dict[str, Any]:
+    """Sample the service under closed-loop load (c=1); the same load unprofiled first shows
+    how much py-spy's pauses slow it down."""
+    payload = http_payload(*PAYLOAD, form)
+    with servers.running("service", log_dir) as server, tempfile.TemporaryDirectory() as tmp:
+        servers.post_checked(server, payload)  # warm-up and correctness check
+        unprofiled_s = _timed_load(server, payload, requests)
+        raw_file = Path(tmp) / "raw.txt"
+        cmd = [executable, "record", "--pid", str(server.pid), "--format", "raw", "--threads"]
+        cmd += ["--native", "--rate", str(_RATE_HZ), "--output", str(raw_file)]
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as spy:
+            assert spy.stdout is not None
+            spy.stdout.readline()  # "Sampling process ..." once it is attached
+            profiled_s = _timed_load(server, payload, requests)
+            spy.send_signal(signal.SIGINT)
+            spy.wait(30)
+        summary = summarise(raw_file.read_text())
+    summary.update(
+        payload=f"{payload.name}/{form}",
+        requests=requests,
+        request_s=unprofiled_s,
+        profiled_request_s=profiled_s,
+    )
+    return summary
+
+
+def run(quick: bool, out_dir: Path) -> Path:
+    executable = py_spy()
+    data: dict[str, Any] = {"available": executable is not None, "forms": {}}
+    for form in FORMS if executable else ():
+        requests = _REQUESTS[form] // (4 if quick else 1)
+        data["forms"][form] = found = profile(executable, form, requests, out_dir / "logs")
+        print(f"profile {form}: {found['busy_samples']} busy, top {found['self'][:2]}", flush=True)
+    return write_result(out_dir, "profile", data)
+
+
+def main(argv: list[str] | None = None) -> None:
+    run(*stage_args(__doc__ or "", argv))
+
+
+if __name__ == "__main__":
+    main()
