@@ -24,6 +24,7 @@ step() { printf '[docker-test %4ss] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
 teardown() {
   local status=$?
   step "teardown"
+  [ -z "${load:-}" ] || kill "$load" 2>/dev/null || true
   if docker info >/dev/null 2>&1; then
     if [ "$status" -ne 0 ]; then
       docker logs --tail 30 "$CONTAINER" 2>&1 || true
@@ -72,7 +73,9 @@ docker run --detach --name "$CONTAINER" --publish 127.0.0.1::8000 --read-only --
   --env LOSS_SERVICE_MAX_BODY_BYTES=$BODY_LIMIT --env LOSS_SERVICE_DRAIN_SECONDS=1 "$IMAGE" >/dev/null
 [ "$(docker exec "$CONTAINER" id -u)" != 0 ] || { echo "the image runs as root" >&2; exit 1; }
 wait_healthy "$CONTAINER"
-port=$(docker port "$CONTAINER" 8000/tcp | head -n 1 | sed 's/.*://')
+port=$(docker port "$CONTAINER" 8000/tcp)
+port=${port%%$'\n'*}
+port=${port##*:}
 python3 deploy/smoke.py "http://127.0.0.1:$port" --body-limit $BODY_LIMIT --request-id "$RUN_ID-image"
 docker stop --time 30 "$CONTAINER" >/dev/null
 assert_exited_0 "$CONTAINER"
@@ -104,7 +107,9 @@ python3 deploy/smoke.py "http://127.0.0.1:$LOSS_SERVICE_PUBLISH_PORT" --steady 1
   --request-id "$RUN_ID-steady" &
 load=$!
 sleep 3
-victim=$(docker compose -p "$PROJECT" ps --quiet loss-service | head -n 1)
+# (All of ps's output, then its first line: `| head -n 1` could kill ps with SIGPIPE.)
+running=$(docker compose -p "$PROJECT" ps --quiet loss-service)
+victim=${running%%$'\n'*}
 docker stop --time 30 "$victim" >/dev/null
 assert_exited_0 "$victim"
 wait "$load"
