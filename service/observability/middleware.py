@@ -7,6 +7,7 @@ It sees only sizes, the status, and what the app leaves in `scope["state"]` (`re
 import logging
 import time
 from dataclasses import dataclass
+from numbers import Integral
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,7 +38,7 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # The app stores request_id / elements here; make sure it is this dict it writes to.
+        # The app leaves request_id, problem_code and elements here: make sure it is this dict.
         scope.setdefault("state", {})
         exchange = _Exchange()
 
@@ -77,8 +78,9 @@ class ObservabilityMiddleware:
         metrics.REQUEST_SIZE.labels(route).observe(exchange.request_bytes)
 
         state = scope["state"]
-        elements = state.get("elements")
-        if status < 400 and isinstance(elements, int):
+        # Any integer, NumPy's included (e.g. an array's .size).
+        elements = int(state["elements"]) if isinstance(state.get("elements"), Integral) else None
+        if status < 400 and elements is not None:
             metrics.ELEMENTS.labels(route).inc(elements)
         code = "internal_error" if exchange.crashed else state.get("problem_code")
         if isinstance(code, str):
@@ -96,7 +98,7 @@ class ObservabilityMiddleware:
                 "request_bytes": exchange.request_bytes,
                 "response_bytes": exchange.response_bytes,
             }
-            if isinstance(elements, int):
+            if elements is not None:
                 fields["elements"] = elements
             if isinstance(code, str):
                 fields["code"] = code

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 import httpx
+import numpy as np
 import pytest
 from fastapi import FastAPI, Request
 from prometheus_client import REGISTRY
@@ -46,7 +47,7 @@ def app() -> FastAPI:
 
     @application.post("/count/{name}")
     async def count(name: str, request: Request) -> dict[str, str]:
-        request.state.elements = 12
+        request.state.elements = np.int64(12)
         return {"name": name}
 
     instrument(application, "info")
