@@ -80,10 +80,10 @@ class Client:
         finally:
             conn.close()
 
-    def post(self, path: str, payload: Any, **headers: str) -> tuple[int, dict[str, str], Any]:
+    def post(self, path: str, payload: Any) -> tuple[int, dict[str, str], Any]:
         body = json.dumps(payload).encode()
-        status, got, raw = self.request("POST", path, body, {"Content-Type": "application/json", **headers})
-        return status, got, json.loads(raw)
+        status, headers, raw = self.request("POST", path, body, {"Content-Type": "application/json"})
+        return status, headers, json.loads(raw)
 
     def declared_too_large(self, path: str, length: int) -> tuple[int, dict[str, str], bytes]:
         """Headers announcing `length` bytes, and not one byte of body."""
