@@ -32,6 +32,12 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def read_response(conn: http.client.HTTPConnection) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (lower-case names) and body of the response on `conn`."""
+    response = conn.getresponse()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+
 @dataclass
 class ServerProcess:
     """`loss-service serve` on 127.0.0.1, its stdout (access log) and stderr kept in files."""
@@ -50,8 +56,7 @@ class ServerProcess:
         conn = self.connection()
         try:
             conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+            return read_response(conn)
         finally:
             conn.close()
 

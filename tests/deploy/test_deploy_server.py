@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from deploy_support import ServerProcess, server_process, wait_for
+from deploy_support import ServerProcess, read_response, server_process, wait_for
 from prometheus_client.parser import text_string_to_metric_families
 from reference.vectors import PUBLISHED_REL, V01_LOSSES, L, Y
 
@@ -65,8 +65,7 @@ def test_declared_content_length_alone_gets_413(server: ServerProcess) -> None:
     conn.putheader("Content-Type", "application/json")
     conn.putheader("Content-Length", str(10**9))
     conn.endheaders()  # and not one byte of the body
-    response = conn.getresponse()
-    assert_too_large(response.status, dict(response.getheaders()), response.read())
+    assert_too_large(*read_response(conn))
     conn.close()
     assert_healthy(server)
 
@@ -78,8 +77,7 @@ def test_streamed_body_over_the_limit_gets_413(server: ServerProcess) -> None:
     conn.request(
         "POST", SPARSE, body=chunks, headers={"Content-Type": "application/json"}, encode_chunked=True
     )
-    response = conn.getresponse()
-    assert_too_large(response.status, dict(response.getheaders()), response.read())
+    assert_too_large(*read_response(conn))
     conn.close()
     assert_healthy(server)
 
