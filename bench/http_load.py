@@ -18,6 +18,7 @@ from bench.stats import median, percentile
 
 PAYLOAD_SHAPES = ((256, 10), (1024, 1000), (64, 32000))
 CONCURRENCY = (1, 8)
+_CALIBRATION_REQUESTS = 3
 # ratio name -> (numerator, denominator) key prefixes; both are throughputs, so > 1 = faster.
 RATIOS = {
     "json_vs_peer": ("service/json", "peer/json"),
@@ -54,6 +55,12 @@ class Target:
 
     def responses(self, connections: int, plan: Plan) -> int:
         return max(plan.min_requests + connections, math.ceil(plan.run_s / self.seconds_per_request))
+
+
+def _seconds_per_request(server: servers.Server, payload: HttpPayload) -> float:
+    """One request's time from a few sequential ones, to size the runs."""
+    result = run_load(server.sparse_url, payload.body, _CALIBRATION_REQUESTS, 1, cap_s=60.0)
+    return result.seconds / result.requests
 
 
 def load(target: Target, connections: int, plan: Plan) -> dict[str, Any]:
@@ -115,8 +122,7 @@ def run(quick: bool, out_dir: Path) -> Path:
                 # The peer takes only plain JSON, as typical services do.
                 for server in (service, peer) if form == "json" else (service,):
                     servers.post_checked(server, payload)  # warm-up and correctness check
-                    seconds = servers.post_checked(server, payload)
-                    targets.append(Target(server, payload, seconds))
+                    targets.append(Target(server, payload, _seconds_per_request(server, payload)))
         runs = measure(targets, plan)
     summary = {
         key: {

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from subprocess import STDOUT
 
 import httpx
 
@@ -67,7 +66,9 @@ def running(name: str, log_dir: Path) -> Iterator[Server]:
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"server-{name}.log"
     with log.open("ab") as log_file:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=bench_env(), stdout=log_file, stderr=STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, env=bench_env(), stdout=log_file, stderr=subprocess.STDOUT
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(proc, base_url, log)
