@@ -49,7 +49,7 @@ def crashing_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessClient
     from service.api.routes import cross_entropy
     from service.main import create_app
 
-    def boom(body: bytes, settings: object) -> bytes:
+    def boom(body: bytes, settings: object) -> object:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(cross_entropy, "sparse", boom)

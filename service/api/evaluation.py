@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -24,7 +24,12 @@ from .schemas import (
 )
 
 
-def sparse(body: bytes, settings: Settings) -> bytes:
+class Answer(NamedTuple):
+    body: bytes
+    elements: int  # prediction elements evaluated, for the metrics
+
+
+def sparse(body: bytes, settings: Settings) -> Answer:
     request, arrays = _parse(SparseCrossEntropyRequest, body, sparse=True)
     assert isinstance(request, SparseCrossEntropyRequest)
     labels = decode(
@@ -37,7 +42,7 @@ def sparse(body: bytes, settings: Settings) -> bytes:
     return _run(request, arrays, labels, settings, sparse_cross_entropy, ignore_index=request.ignore_index)
 
 
-def categorical(body: bytes, settings: Settings) -> bytes:
+def categorical(body: bytes, settings: Settings) -> Answer:
     request, arrays = _parse(CategoricalCrossEntropyRequest, body, sparse=False)
     assert isinstance(request, CategoricalCrossEntropyRequest)
     labels = decode(
@@ -87,7 +92,7 @@ def _run(
     settings: Settings,
     loss: Callable[..., LossResult],
     **extra: Any,
-) -> bytes:
+) -> Answer:
     field, value = _predictions(request)
     predictions = decode(arrays.get(field, value), field=field, max_elements=settings.max_elements)
     sample_weight: float | np.ndarray | None = None
@@ -120,7 +125,7 @@ def _run(
         )
     except LossInputError as exc:
         raise _problem(exc, nested) from None
-    return _serialise(result, request.per_example, nested)
+    return Answer(_serialise(result, request.per_example, nested), int(predictions.size))
 
 
 def _problem(exc: LossInputError, nested: dict[str, bool]) -> ProblemError:

@@ -21,12 +21,16 @@ LOGITS = [[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [-1.0, 0.0, 3.0], [1.0, 1.0, 1.0]]
 
 
 def answer(
-    evaluate: Callable[[bytes, Settings], bytes], body: bytes, *, fast: bool, monkeypatch: pytest.MonkeyPatch
+    evaluate: Callable[[bytes, Settings], evaluation.Answer],
+    body: bytes,
+    *,
+    fast: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> object:
     """The JSON answer, or the problem's code/detail/errors, with the fast path forced on or off."""
     monkeypatch.setattr(fast_json, "FAST_PATH_MIN_BYTES", 0 if fast else 1 << 62)
     try:
-        return json.loads(evaluate(body, SETTINGS))
+        return json.loads(evaluate(body, SETTINGS).body)
     except ProblemError as problem:
         return (problem.code, problem.detail, problem.errors)
 

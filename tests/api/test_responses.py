@@ -143,3 +143,17 @@ def test_one_hot_int_tensor_is_a_categorical_target(api_client: InProcessClient)
     one_hot = np.eye(3, dtype=np.int32)[LABELS]
     body = ok(api_client, CATEGORICAL, {"logits": LOGITS, "labels": tensor(one_hot, "int32")})
     assert body["loss"] == pytest.approx(0.4336761, rel=1e-6)
+
+
+def test_prediction_elements_are_counted_in_the_metrics(api_client: InProcessClient) -> None:
+    from prometheus_client import REGISTRY
+
+    def elements() -> float:
+        found = REGISTRY.get_sample_value(
+            "loss_service_elements_processed_total", {"route": "/v1/cross-entropy/sparse"}
+        )
+        return found or 0.0
+
+    before = elements()
+    ok(api_client, SPARSE, {"logits": LOGITS, "labels": LABELS})
+    assert elements() == before + 12  # 4 examples × 3 classes

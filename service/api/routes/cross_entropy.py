@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from ...config import Settings
 from ..body import check_media_type, read_body
-from ..evaluation import categorical, sparse
+from ..evaluation import Answer, categorical, sparse
 from ..openapi import PROBLEM_RESPONSES, request_body
 from ..schemas import (
     CategoricalCrossEntropyRequest,
@@ -25,15 +25,16 @@ router = APIRouter(prefix="/v1/cross-entropy", tags=["cross-entropy"])
 INLINE_BODY_BYTES = 64 * 1024
 
 
-async def _respond(request: Request, evaluate: Callable[[bytes, Settings], bytes]) -> Response:
+async def _respond(request: Request, evaluate: Callable[[bytes, Settings], Answer]) -> Response:
     settings: Settings = request.app.state.settings
     check_media_type(request)
     body = await read_body(request, settings.max_body_bytes)
     if len(body) <= INLINE_BODY_BYTES:
-        payload = evaluate(body, settings)
+        answer = evaluate(body, settings)
     else:
-        payload = await run_in_threadpool(evaluate, body, settings)
-    return Response(payload, media_type="application/json")
+        answer = await run_in_threadpool(evaluate, body, settings)
+    request.state.elements = answer.elements
+    return Response(answer.body, media_type="application/json")
 
 
 COMMON: dict[str, Any] = {
