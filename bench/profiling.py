@@ -1,6 +1,7 @@
-"""Where the time goes: py-spy samples the service while it answers 1024x1000 requests.
+"""Where the time goes: py-spy samples the service while it answers 1024x1000 requests (JSON and
+Tensor) and 256x10 JSON ones.
 
-One fresh server per form (JSON, Tensor) under closed-loop load at c=1. py-spy records native
+One fresh server per case, under closed-loop load at c=1. py-spy records native
 frames and thread names. Its own idle detection misses most waits on this kernel, so samples
 blocked in epoll or on a lock are dropped here by their native frames; time spent waiting for the
 GIL is kept apart, since on the event-loop thread it is exactly the blocking this bench looks for.
@@ -18,17 +19,20 @@ from typing import Any
 from bench import servers
 from bench.common import stage_args, write_result
 from bench.loadgen import run_load
-from bench.payloads import FORMS, Form, HttpPayload, http_payload
+from bench.payloads import Form, HttpPayload, http_payload
 
-PAYLOAD = (1024, 1000)
 TOP = 15
 # Native unwinding pauses the server for each sample: a modest rate keeps the slow-down small.
 _RATE_HZ = 100
-# About four seconds of work per form in a full run.
-_REQUESTS = {"json": 60, "tensor": 400}
+# (rows, classes, form, requests): about four seconds of work each in a full run.
+CASES: tuple[tuple[int, int, Form, int], ...] = (
+    (1024, 1000, "json", 60),
+    (1024, 1000, "tensor", 400),
+    (256, 10, "json", 4000),
+)
 _CAP_S = 60.0
 # Native frames of a thread with nothing to do: the loop's poll, a worker waiting for a job.
-_IDLE_FRAMES = ("epoll_wait", "epoll_pwait", "PyThread_acquire_lock_timed")
+_IDLE_FRAMES = ("epoll_wait", "epoll_pwait", "PyThread_acquire_lock_timed", "Condition.wait (")
 _GIL_FRAME = "take_gil"
 
 
@@ -104,10 +108,9 @@ def _timed_load(server: servers.Server, payload: HttpPayload, requests: int) -> 
     return result.seconds / result.requests
 
 
-def profile(executable: str, form: Form, requests: int, log_dir: Path) -> dict[str, Any]:
+def profile(executable: str, payload: HttpPayload, requests: int, log_dir: Path) -> dict[str, Any]:
     """Sample the service under closed-loop load (c=1); the same load unprofiled first shows
     how much py-spy's pauses slow it down."""
-    payload = http_payload(*PAYLOAD, form)
     with servers.running("service", log_dir) as server, tempfile.TemporaryDirectory() as tmp:
         servers.post_checked(server, payload)  # warm-up and correctness check
         unprofiled_s = _timed_load(server, payload, requests)
@@ -122,7 +125,7 @@ def profile(executable: str, form: Form, requests: int, log_dir: Path) -> dict[s
             spy.wait(30)
         summary = summarise(raw_file.read_text())
     summary.update(
-        payload=f"{payload.name}/{form}",
+        payload=f"{payload.name}/{payload.form}",
         requests=requests,
         request_s=unprofiled_s,
         profiled_request_s=profiled_s,
@@ -132,11 +135,13 @@ def profile(executable: str, form: Form, requests: int, log_dir: Path) -> dict[s
 
 def run(quick: bool, out_dir: Path) -> Path:
     executable = py_spy()
-    data: dict[str, Any] = {"available": executable is not None, "forms": {}}
-    for form in FORMS if executable else ():
-        requests = _REQUESTS[form] // (4 if quick else 1)
-        data["forms"][form] = found = profile(executable, form, requests, out_dir / "logs")
-        print(f"profile {form}: {found['busy_samples']} busy, top {found['self'][:2]}", flush=True)
+    data: dict[str, Any] = {"available": executable is not None, "cases": {}}
+    for rows, classes, form, requests in CASES if executable else ():
+        payload = http_payload(rows, classes, form)
+        key = f"{payload.name}/{form}"
+        count = requests // 4 if quick else requests
+        data["cases"][key] = found = profile(executable, payload, count, out_dir / "logs")
+        print(f"profile {key}: {found['busy_samples']} busy, top {found['self'][:2]}", flush=True)
     return write_result(out_dir, "profile", data)
 
 

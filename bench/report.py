@@ -169,12 +169,12 @@ def profile_section(profile: dict[str, Any] | None) -> str:
     if not profile or not profile["available"]:
         return "py-spy was not available; install it (bench extra) to get this section."
     parts = []
-    for form, found in profile["forms"].items():
+    for case, found in profile["cases"].items():
         own_code = [entry for entry in found["inclusive"] if "(service/" in entry[0]]
         threads = ", ".join(f"{name} {share * 100:.0f} %" for name, share in found["threads"])
         gil = ", ".join(f"{name} {share * 100:.1f} %" for name, share in found["gil_wait"])
         parts.append(
-            f"### {form}\n\n{found['requests']} sequential {found['payload']} requests, "
+            f"### {case.replace('x', '×')}\n\n{found['requests']} sequential requests, "
             f"{found['request_s'] * 1e3:.1f} ms each unprofiled, "
             f"{found['profiled_request_s'] * 1e3:.1f} ms under py-spy; {found['busy_samples']} busy "
             f"samples ({found['idle_samples']} idle ones dropped). Busy samples by thread: {threads}; "
@@ -300,7 +300,7 @@ repeated {responsiveness["bursts"]} times and pooled.
 
 {responsiveness_section(responsiveness)}
 
-## Where the time goes: 1024×1000 requests, py-spy
+## Where the time goes (py-spy)
 
 {profile_section(read_result(out_dir, "profile"))}
 """
