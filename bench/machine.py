@@ -53,6 +53,19 @@ def _thread_pools() -> list[dict[str, Any]]:
     return [{k: pool.get(k) for k in keys} for pool in threadpoolctl.threadpool_info()]
 
 
+def _torch_build() -> dict[str, Any]:
+    try:
+        import torch
+    except ImportError:
+        return {}
+    return {
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "mkl": torch.backends.mkl.is_available(),
+        "onednn": torch.backends.mkldnn.is_available(),
+        "default_threads": torch.get_num_threads(),
+    }
+
+
 def describe() -> dict[str, Any]:
     numpy_config = np.show_config(mode="dicts")
     return {
@@ -66,6 +79,7 @@ def describe() -> dict[str, Any]:
         "numpy_simd": numpy_config["SIMD Extensions"]["found"],
         "numpy_blas": numpy_config["Build Dependencies"]["blas"]["name"],
         "thread_pools": _thread_pools(),
+        "torch_build": _torch_build(),
         "load_average": os.getloadavg(),
     }
 
