@@ -29,7 +29,7 @@ class Answer(NamedTuple):
     elements: int  # prediction elements evaluated, for the metrics
 
 
-def sparse(body: bytes, settings: Settings) -> Answer:
+def sparse(body: bytes | bytearray, settings: Settings) -> Answer:
     request, arrays = _parse(SparseCrossEntropyRequest, body, sparse=True)
     assert isinstance(request, SparseCrossEntropyRequest)
     labels = decode(
@@ -42,7 +42,7 @@ def sparse(body: bytes, settings: Settings) -> Answer:
     return _run(request, arrays, labels, settings, sparse_cross_entropy, ignore_index=request.ignore_index)
 
 
-def categorical(body: bytes, settings: Settings) -> Answer:
+def categorical(body: bytes | bytearray, settings: Settings) -> Answer:
     request, arrays = _parse(CategoricalCrossEntropyRequest, body, sparse=False)
     assert isinstance(request, CategoricalCrossEntropyRequest)
     labels = decode(
@@ -55,7 +55,7 @@ def categorical(body: bytes, settings: Settings) -> Answer:
 
 
 def _parse(
-    model: type[CrossEntropyOptions], body: bytes, *, sparse: bool
+    model: type[CrossEntropyOptions], body: bytes | bytearray, *, sparse: bool
 ) -> tuple[CrossEntropyOptions, dict[str, np.ndarray]]:
     """The request, plus the arrays the fast path already decoded (none on the general path)."""
     fast = fast_json.parse(body, model, integer_labels=sparse)

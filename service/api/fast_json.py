@@ -30,7 +30,7 @@ _local = threading.local()
 
 
 def parse(
-    body: bytes, model: type[CrossEntropyOptions], *, integer_labels: bool
+    body: bytes | bytearray, model: type[CrossEntropyOptions], *, integer_labels: bool
 ) -> tuple[CrossEntropyOptions, dict[str, np.ndarray]] | None:
     """The validated request and its nested arrays as NumPy, or ``None`` to take the general path."""
     if len(body) < FAST_PATH_MIN_BYTES:
@@ -65,7 +65,7 @@ def parse(
         return None
 
 
-def _parse_document(body: bytes) -> Any:
+def _parse_document(body: bytes | bytearray) -> Any:
     """The parsed document, from this thread's parser (reusing its buffers saves page faults on every
     large body); ``None`` for what simdjson does not accept (NaN literals, big integers, bad JSON)."""
     for attempt in range(2):

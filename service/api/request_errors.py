@@ -34,7 +34,7 @@ LIBRARY_NAMES: dict[str, str] = {
 }
 
 
-def translate(exc: ValidationError, body: bytes, *, sparse: bool) -> ProblemError:
+def translate(exc: ValidationError, body: bytes | bytearray, *, sparse: bool) -> ProblemError:
     errors = exc.errors(include_url=False)
     first = errors[0]
     if first["type"] == "json_invalid":
@@ -113,7 +113,7 @@ def _hint(errors: list[Any], sparse: bool) -> str | None:
     return None
 
 
-def _diagnose_array(body: bytes, field: str, *, integer: bool) -> ProblemError:
+def _diagnose_array(body: bytes | bytearray, field: str, *, integer: bool) -> ProblemError:
     value = json.loads(body)[field]
     if isinstance(value, dict):
         try:

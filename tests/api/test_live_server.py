@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import httpx
 import pytest
 from clients.live_server import running_server
@@ -28,3 +31,20 @@ def test_a_real_server_answers_and_explains() -> None:
         assert wrong.headers["content-type"] == "application/problem+json"
         assert wrong.json()["errors"][0]["pointer"] == "/labels/1"
         assert client.get("/v1/info").json()["limits"]["max_elements"] == 1 << 24
+
+
+@pytest.mark.slow
+def test_a_chunked_body_without_content_length_is_read_whole() -> None:
+    body = json.dumps({"logits": LOGITS, "labels": LABELS, "reduction": "none"}).encode()
+
+    def pieces() -> Iterator[bytes]:
+        for start in range(0, len(body), 7):
+            yield body[start : start + 7]
+
+    with running_server() as url, httpx.Client(base_url=url, timeout=10) as client:
+        answer = client.post(
+            "/v1/cross-entropy/sparse", content=pieces(), headers={"content-type": "application/json"}
+        )
+        assert answer.request.headers.get("transfer-encoding") == "chunked"
+        assert answer.status_code == 200
+        assert answer.json()["losses"] == pytest.approx(V01, rel=1e-6)

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/cross-entropy", tags=["cross-entropy"])
 INLINE_BODY_BYTES = 64 * 1024
 
 
-async def _respond(request: Request, evaluate: Callable[[bytes, Settings], Answer]) -> Response:
+async def _respond(request: Request, evaluate: Callable[[bytes | bytearray, Settings], Answer]) -> Response:
     settings: Settings = request.app.state.settings
     check_media_type(request)
     body = await read_body(request, settings.max_body_bytes)
