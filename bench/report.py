@@ -289,7 +289,8 @@ uvloop and httptools, one worker, no access log, on their own 127.0.0.1 port, an
 float32 logits; the Tensor form is base64 float32 logits and int64 labels. Every body is checked
 once against the float64 loss. `bench/loadgen.py` keeps c keep-alive connections busy until a
 fixed number of answers ({http["rounds"]} rounds, service and peer alternating; latency = send
-to last byte, uncorrected, with the client's own ~tens of µs included).
+to last byte, uncorrected, with the client's own ~tens of µs included). With one worker, c=8
+latencies are mostly queueing: about 8 service times.
 
 {http_section(http)}
 
