@@ -23,9 +23,6 @@ from .schemas import CrossEntropyOptions
 FAST_PATH_MIN_BYTES = 16 * 1024
 ARRAY_FIELDS = ("logits", "probabilities", "labels", "sample_weight")
 MAX_RANK = 4
-# Checking that a nested array is rectangular visits every sub-array from Python; past this many the
-# general path is no slower.
-MAX_SUBARRAYS = 65536
 _local = threading.local()
 
 
@@ -103,12 +100,17 @@ def _rectangular_shape(value: Any) -> tuple[int, ...] | None:
     while len(probe) and isinstance(probe[0], simdjson.Array):
         probe = probe[0]
         shape.append(len(probe))
-    if len(shape) > MAX_RANK or int(np.prod(shape[:-1])) > MAX_SUBARRAYS:
+    if len(shape) > MAX_RANK or not _rows_fit(value, shape, 0):
         return None
-    level = [value]
-    for length in shape[1:]:
-        children = [child for parent in level for child in parent]
-        if not all(isinstance(c, simdjson.Array) and len(c) == length for c in children):
-            return None
-        level = children
     return tuple(shape)
+
+
+def _rows_fit(node: Any, shape: list[int], depth: int) -> bool:
+    """Depth-first, so only one path of proxies is alive at a time, whatever the number of rows."""
+    if depth == len(shape) - 1:
+        return True  # the numbers themselves: as_buffer checks their type, the size check their nesting
+    length = shape[depth + 1]
+    return all(
+        isinstance(child, simdjson.Array) and len(child) == length and _rows_fit(child, shape, depth + 1)
+        for child in node
+    )
