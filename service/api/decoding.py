@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import binascii
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pybase64
@@ -25,6 +25,13 @@ FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 INT_DTYPES = ("int32", "int64")
 
 
+class SplicedTensor(NamedTuple):
+    """A Tensor whose base64 ``data`` was cut out of the body before parsing (see ``fast_json``)."""
+
+    tensor: Tensor
+    data: memoryview
+
+
 def decode(
     value: Any,
     *,
@@ -37,6 +44,10 @@ def decode(
     an array the fast path already decoded is only checked for size."""
     if isinstance(value, Tensor):
         return decode_tensor(value, field=field, allowed=allowed, max_elements=max_elements)
+    if isinstance(value, SplicedTensor):
+        return decode_tensor(
+            value.tensor, field=field, allowed=allowed, max_elements=max_elements, data=value.data
+        )
     if isinstance(value, np.ndarray):
         _check_size(value.size, field, max_elements)
         return value
@@ -69,7 +80,15 @@ def _check_size(size: int, field: str, max_elements: int) -> None:
         )
 
 
-def decode_tensor(tensor: Tensor, *, field: str, allowed: tuple[str, ...], max_elements: int) -> np.ndarray:
+def decode_tensor(
+    tensor: Tensor,
+    *,
+    field: str,
+    allowed: tuple[str, ...],
+    max_elements: int,
+    data: memoryview | None = None,
+) -> np.ndarray:
+    """The Tensor as NumPy; ``data`` overrides ``tensor.data`` with the base64 text itself."""
     if tensor.dtype not in allowed:
         raise ProblemError(
             "bad_tensor",
@@ -90,7 +109,7 @@ def decode_tensor(tensor: Tensor, *, field: str, allowed: tuple[str, ...], max_e
     size = int(np.prod(tensor.shape, dtype=np.int64))
     _check_size(size, field, max_elements)
     try:
-        raw = pybase64.b64decode(tensor.data, validate=True)
+        raw = pybase64.b64decode(tensor.data if data is None else data, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ProblemError(
             "bad_tensor",

@@ -56,7 +56,7 @@ def categorical(body: bytes | bytearray, settings: Settings) -> Answer:
 
 def _parse(
     model: type[CrossEntropyOptions], body: bytes | bytearray, *, sparse: bool
-) -> tuple[CrossEntropyOptions, dict[str, np.ndarray]]:
+) -> tuple[CrossEntropyOptions, fast_json.Decoded]:
     """The request, plus the arrays the fast path already decoded (none on the general path)."""
     fast = fast_json.parse(body, model, integer_labels=sparse)
     if fast is not None:
@@ -87,7 +87,7 @@ def _predictions(request: CrossEntropyOptions) -> tuple[str, Any]:
 
 def _run(
     request: CrossEntropyOptions,
-    arrays: dict[str, np.ndarray],
+    arrays: fast_json.Decoded,
     labels: np.ndarray,
     settings: Settings,
     loss: Callable[..., LossResult],

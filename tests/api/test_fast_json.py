@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 
@@ -137,3 +138,55 @@ def test_a_large_body_without_fields_gets_the_general_problem(monkeypatch: pytes
     code, _, errors = answer(evaluation.sparse, raw, fast=True, monkeypatch=monkeypatch)  # type: ignore[misc]
     assert code == "invalid_field"
     assert {e["pointer"] for e in errors} == {"/labels"}
+
+
+def b64(array: np.ndarray) -> str:
+    return base64.b64encode(array.tobytes()).decode()
+
+
+LOGITS32 = np.array(LOGITS, dtype=np.float32)
+TENSOR_BODIES = [
+    {"logits": {"dtype": "float32", "shape": [4, 3], "data": b64(LOGITS32)}, "labels": [0, 1, 2, 1]},
+    {
+        "logits": {"shape": [4, 3], "data": b64(LOGITS32), "dtype": "float32"},
+        "labels": {"dtype": "int64", "shape": [4], "data": b64(np.array([0, 1, 2, 1]))},
+        "sample_weight": {"dtype": "float64", "shape": [4], "data": b64(np.array([1.0, 0.0, 2.0, 0.5]))},
+    },
+    {"logits": {"dtype": "float32", "shape": [4, 3], "data": b64(LOGITS32)[:-4]}, "labels": [0, 1, 2, 1]},
+    {
+        "logits": {"dtype": "float32", "shape": [4, 3], "data": "!" + b64(LOGITS32)[1:]},
+        "labels": [0, 1, 2, 1],
+    },
+    {"logits": {"dtype": "int32", "shape": [4, 3], "data": b64(LOGITS32)}, "labels": [0, 1, 2, 1]},
+    {
+        "logits": {"dtype": "float32", "shape": [4, 3], "data": b64(LOGITS32)},
+        "labels": [0, 1, 2, 1],
+        "extra": {"data": b64(LOGITS32)},
+    },
+    {"logits": LOGITS, "labels": [0, 1, 2, 1], "note": "data"},
+]
+
+
+@pytest.mark.parametrize("body", TENSOR_BODIES, ids=range(len(TENSOR_BODIES)))
+def test_spliced_tensors_agree_with_the_general_path(
+    body: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fast_json, "SPLICE_MIN_BYTES", 8)
+    raw = json.dumps(body).encode()
+    assert answer(evaluation.sparse, raw, fast=True, monkeypatch=monkeypatch) == answer(
+        evaluation.sparse, raw, fast=False, monkeypatch=monkeypatch
+    )
+
+
+def test_only_tensor_data_is_spliced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_json, "SPLICE_MIN_BYTES", 8)
+    monkeypatch.setattr(fast_json, "FAST_PATH_MIN_BYTES", 0)
+    good = json.dumps(TENSOR_BODIES[1]).encode()
+    parsed = fast_json.parse(good, SparseCrossEntropyRequest, integer_labels=True)
+    assert parsed is not None
+    assert sorted(parsed[1]) == ["labels", "logits", "sample_weight"]
+    stray = json.dumps(TENSOR_BODIES[5]).encode()  # a "data" key outside any Tensor
+    assert fast_json.parse(stray, SparseCrossEntropyRequest, integer_labels=True) is None
+    escaped = json.dumps(TENSOR_BODIES[0]).replace("/", "\\/").encode()  # a legal JSON escape
+    assert b"\\/" in escaped
+    assert fast_json._splice_tensor_data(escaped) is None
