@@ -195,6 +195,8 @@ def _rows_fit(node: Any, shape: list[int], depth: int) -> bool:
     if depth == len(shape) - 1:
         return True  # the numbers themselves: as_buffer checks their type, the size check their nesting
     length = shape[depth + 1]
+    if depth == len(shape) - 2:  # the children are the innermost rows: no call per row
+        return all(isinstance(child, simdjson.Array) and len(child) == length for child in node)
     return all(
         isinstance(child, simdjson.Array) and len(child) == length and _rows_fit(child, shape, depth + 1)
         for child in node
