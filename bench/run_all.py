@@ -16,9 +16,17 @@ from bench.common import REPO_ROOT, bench_env, stage_args, write_result
 STAGES = ("machine", "core", "http_load", "memory", "responsiveness", "profiling")
 
 
+def _revision() -> str:
+    """The commit measured, "-dirty" when the work tree has changes."""
+    cmd = ["git", "describe", "--always", "--dirty", "--exclude", "*"]
+    out = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    return out.stdout.strip() or "unknown"
+
+
 def main(argv: list[str] | None = None) -> None:
     quick, out_dir = stage_args(__doc__ or "", argv)
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    revision = _revision()
     start = time.monotonic()
     flags = ["--out", str(out_dir)] + (["--quick"] if quick else [])
     for stage in STAGES:
@@ -29,6 +37,9 @@ def main(argv: list[str] | None = None) -> None:
         "quick": quick,
         "started_utc": started,
         "elapsed_s": time.monotonic() - start,
+        # Stages start servers at different times: a tree changed meanwhile mixes versions.
+        "revision_start": revision,
+        "revision_end": _revision(),
         "load_average_end": os.getloadavg(),
         "openblas_env_in_caller": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
     }
