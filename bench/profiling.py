@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +25,30 @@ from bench.payloads import Form, HttpPayload, http_payload
 TOP = 15
 # Native unwinding pauses the server for each sample: a modest rate keeps the slow-down small.
 _RATE_HZ = 100
-# (rows, classes, form, requests): about four seconds of work each in a full run.
-CASES: tuple[tuple[int, int, Form, int], ...] = (
-    (1024, 1000, "json", 60),
-    (1024, 1000, "tensor", 400),
-    (256, 10, "json", 4000),
+
+
+@dataclass(frozen=True)
+class Case:
+    rows: int
+    classes: int
+    form: Form
+    requests: int  # about four seconds of work in a full run
+    connections: int = 1
+
+
+CASES = (
+    Case(1024, 1000, "json", 60),
+    Case(1024, 1000, "tensor", 400),
+    Case(256, 10, "json", 4000),
+    # Two large requests at once, as in the responsiveness bench: who waits for the GIL.
+    Case(64, 32000, "json", 40, connections=2),
 )
 _CAP_S = 60.0
 # Native frames of a thread with nothing to do: the loop's poll, a worker waiting for a job.
 _IDLE_FRAMES = ("epoll_wait", "epoll_pwait", "PyThread_acquire_lock_timed", "Condition.wait (")
-_GIL_FRAME = "take_gil"
+# A thread waiting for the GIL: take_gil where libpython keeps its symbols; otherwise its timed
+# condition wait, the one thing in this process that waits that way.
+_GIL_FRAMES = ("take_gil", "pthread_cond_timedwait")
 
 
 def py_spy() -> str | None:
@@ -73,11 +88,11 @@ def summarise(raw: str, top: int = TOP) -> dict[str, Any]:
             continue
         count = int(count_text)
         thread, *frames = stack.split(";")
-        if _GIL_FRAME in stack:  # runnable but not running: neither work nor idle
-            gil_wait[_thread_name(thread)] += count
-            continue
         if any(idle_frame in stack for idle_frame in _IDLE_FRAMES):
             idle += count
+            continue
+        if any(gil_frame in stack for gil_frame in _GIL_FRAMES):  # runnable, not running
+            gil_wait[_thread_name(thread)] += count
             continue
         busy += count
         by_thread[_thread_name(thread)] += count
@@ -101,32 +116,33 @@ def summarise(raw: str, top: int = TOP) -> dict[str, Any]:
     }
 
 
-def _timed_load(server: servers.Server, payload: HttpPayload, requests: int) -> float:
-    result = run_load(server.sparse_url, payload.body, requests, 1, cap_s=_CAP_S)
+def _timed_load(server: servers.Server, payload: HttpPayload, requests: int, connections: int) -> float:
+    result = run_load(server.sparse_url, payload.body, requests, connections, cap_s=_CAP_S)
     if result.failures:
         raise RuntimeError(f"profiled requests failed: {result.failures}")
     return result.seconds / result.requests
 
 
-def profile(executable: str, payload: HttpPayload, requests: int, log_dir: Path) -> dict[str, Any]:
-    """Sample the service under closed-loop load (c=1); the same load unprofiled first shows
-    how much py-spy's pauses slow it down."""
+def profile(executable: str, case: Case, requests: int, log_dir: Path) -> dict[str, Any]:
+    """Sample the service under closed-loop load; the same load unprofiled first shows how much
+    py-spy's pauses slow it down."""
+    payload = http_payload(case.rows, case.classes, case.form)
     with servers.running("service", log_dir) as server, tempfile.TemporaryDirectory() as tmp:
         servers.post_checked(server, payload)  # warm-up and correctness check
-        unprofiled_s = _timed_load(server, payload, requests)
+        unprofiled_s = _timed_load(server, payload, requests, case.connections)
         raw_file = Path(tmp) / "raw.txt"
         cmd = [executable, "record", "--pid", str(server.pid), "--format", "raw", "--threads"]
         cmd += ["--native", "--rate", str(_RATE_HZ), "--output", str(raw_file)]
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as spy:
             assert spy.stdout is not None
             spy.stdout.readline()  # "Sampling process ..." once it is attached
-            profiled_s = _timed_load(server, payload, requests)
+            profiled_s = _timed_load(server, payload, requests, case.connections)
             spy.send_signal(signal.SIGINT)
             spy.wait(30)
         summary = summarise(raw_file.read_text())
     summary.update(
-        payload=f"{payload.name}/{payload.form}",
         requests=requests,
+        connections=case.connections,
         request_s=unprofiled_s,
         profiled_request_s=profiled_s,
     )
@@ -136,11 +152,10 @@ def profile(executable: str, payload: HttpPayload, requests: int, log_dir: Path)
 def run(quick: bool, out_dir: Path) -> Path:
     executable = py_spy()
     data: dict[str, Any] = {"available": executable is not None, "cases": {}}
-    for rows, classes, form, requests in CASES if executable else ():
-        payload = http_payload(rows, classes, form)
-        key = f"{payload.name}/{form}"
-        count = requests // 4 if quick else requests
-        data["cases"][key] = found = profile(executable, payload, count, out_dir / "logs")
+    for case in CASES if executable else ():
+        key = f"{case.rows}x{case.classes}/{case.form}/c{case.connections}"
+        requests = max(case.connections, case.requests // 4 if quick else case.requests)
+        data["cases"][key] = found = profile(executable, case, requests, out_dir / "logs")
         print(f"profile {key}: {found['busy_samples']} busy, top {found['self'][:2]}", flush=True)
     return write_result(out_dir, "profile", data)
 

@@ -181,8 +181,9 @@ def profile_section(profile: dict[str, Any] | None) -> str:
         threads = ", ".join(f"{name} {share * 100:.0f} %" for name, share in found["threads"])
         gil = ", ".join(f"{name} {share * 100:.1f} %" for name, share in found["gil_wait"])
         parts.append(
-            f"### {case.replace('x', '×')}\n\n{found['requests']} sequential requests, "
-            f"{found['request_s'] * 1e3:.1f} ms each unprofiled, "
+            f"### {case.replace('x', '×').replace('/c', ', c=')}\n\n{found['requests']} requests "
+            f"over {found['connections']} connection(s), one answer every "
+            f"{found['request_s'] * 1e3:.1f} ms unprofiled, "
             f"{found['profiled_request_s'] * 1e3:.1f} ms under py-spy; {found['busy_samples']} busy "
             f"samples ({found['idle_samples']} idle ones dropped). Busy samples by thread: {threads}; "
             f"waiting for the GIL: {gil or 'none seen'}."

@@ -24,13 +24,14 @@ def test_summarise_drops_waits_and_charges_lines() -> None:
             "thread (1): MainThread;main (a.py:1);math (c.py:2) 1",
             "thread (1): MainThread;Runner.run (runners.py:118);epoll_pwait (libc.so.6) 5",
             "thread (2): AnyIO worker thread;wait (t.py:3);PyThread_acquire_lock_timed (libpython) 4",
-            "thread (2): AnyIO worker thread;work (w.py:5);take_gil (libpython) 4",
+            "thread (2): AnyIO worker thread;work (w.py:5);take_gil (libpython) 2",
+            "thread (1): MainThread;Runner.run (runners.py:118);pthread_cond_timedwait (libc.so.6) 2",
         ]
     )
     summary = summarise(raw)
     assert summary["idle_samples"] == 9
     assert summary["busy_samples"] == 4
-    assert summary["gil_wait"] == [("AnyIO worker thread", 0.5)]
+    assert summary["gil_wait"] == [("AnyIO worker thread", 0.25), ("MainThread", 0.25)]
     assert summary["threads"] == [("MainThread", 1.0)]
     assert summary["self"] == [("parse (b.py:7)", 0.75), ("math (c.py:2)", 0.25)]
     assert summary["native"] == [("compute_float_64 (simdjson.cpp:9)", 0.75)]
