@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from threadpoolctl import threadpool_limits
 
 from bench import payloads, reference
 from bench.common import stage_args, write_result
@@ -90,10 +91,13 @@ def contenders(case: Case) -> list[Contender]:
 def seconds_per_call(contender: Contender, reps: int) -> float:
     if contender.torch_threads is not None:
         torch.set_num_threads(contender.torch_threads)
-    start = time.perf_counter()
-    for _ in range(reps):
-        contender.call()
-    return (time.perf_counter() - start) / reps
+    # NumPy's own BLAS calls (the core's row sums) get one thread, like torch's 1-thread runs:
+    # every contender but torch's 2-thread ones then computes on one core.
+    with threadpool_limits(limits=1, user_api="blas"):
+        start = time.perf_counter()
+        for _ in range(reps):
+            contender.call()
+        return (time.perf_counter() - start) / reps
 
 
 def accuracy(case: Case) -> dict[str, float]:

@@ -268,11 +268,12 @@ Run{mode} of {revision}: started {run["started_utc"]}, took {run["elapsed_s"] / 
 ## 1. Core, in one process
 
 Same float32 arrays for every contender; the service computes `reduction="mean"` plus per-example
-losses, torch `F.cross_entropy(..., reduction="none").mean()` under `torch.inference_mode`-like
-no-grad, with `torch.set_num_threads(1)` and `(2)`. Times are medians over {core["rounds"]}
-interleaved rounds; ratios (service speed-up, and service time in np.exp passes) are per round,
-then the median. The error column is the largest relative error of the per-example losses against
-a float64 reference written from the formula (`bench/reference.py`).
+losses, torch `F.cross_entropy(..., reduction="none").mean()` with autograd off, under
+`torch.set_num_threads(1)` and `(2)`. NumPy's BLAS (used by the core for some row sums) is limited
+to one thread (threadpoolctl), so everything but "torch 2t" runs on one core. Times are medians
+over {core["rounds"]} interleaved rounds; ratios (service speed-up, and service time in np.exp
+passes) are per round, then the median. The error column is the largest relative error of the
+per-example losses against a float64 reference written from the formula (`bench/reference.py`).
 
 `np.exp(x)` allocates its result on every call. glibc returns blocks that large to the OS when
 they are freed, so each call faults fresh pages in, and on this VM that costs more than the
