@@ -201,12 +201,12 @@ def categorical_cross_entropy(
     _check_options(reduction, label_smoothing, epsilon)
     raw = np.asarray(predictions)
     pred = prepare_predictions(raw, field=field, axis=axis, precision=precision)
-    targets = _target_distributions(np.asarray(labels), raw, pred, max_issues)
+    targets, sums = _target_distributions(np.asarray(labels), raw, pred, max_issues)
     classes = pred.num_classes
     cw = class_weights(class_weight, classes, max_issues=max_issues)
     sw = sample_weights(sample_weight, pred.example_shape, max_issues=max_issues, warnings=warnings)
     if from_logits:
-        per_example = _categorical_logit_loss(pred, targets, cw, label_smoothing, max_issues, warnings)
+        per_example = _categorical_logit_loss(pred, targets, sums, cw, label_smoothing, max_issues, warnings)
     else:
         if label_smoothing:
             targets = (1.0 - label_smoothing) * targets + label_smoothing / classes
@@ -397,6 +397,7 @@ def _sparse_logit_terms(
 def _categorical_logit_loss(
     pred: Predictions,
     targets: np.ndarray,
+    sums: np.ndarray,
     cw: np.ndarray | None,
     label_smoothing: float,
     max_issues: int,
@@ -411,7 +412,7 @@ def _categorical_logit_loss(
     if terms.suspicious:
         _reject_non_finite_rows(pred, np.ones(z.shape[0], dtype=bool), max_issues)
     _warn_if_probabilities(pred, warnings)
-    mass = np.add.reduce(weighted, axis=1, dtype=np.float64)
+    mass = sums if cw is None else np.add.reduce(weighted, axis=1, dtype=np.float64)
     loss: np.ndarray = (1.0 - label_smoothing) * (mass * terms.log_s - terms.dots[0])
     if label_smoothing:
         loss += label_smoothing / pred.num_classes * (class_w.sum() * terms.log_s - terms.dots[1])
@@ -558,8 +559,8 @@ def _categorical_probability_loss(
 
 def _target_distributions(
     labels: np.ndarray, raw: np.ndarray, pred: Predictions, max_issues: int
-) -> np.ndarray:
-    """Validate soft labels and lay them out like the predictions' ``(rows, classes)`` matrix."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate soft labels, laid out like the predictions' ``(rows, classes)`` matrix, and their row sums."""
     if labels.shape != raw.shape:
         hint = None
         if labels.shape == tuple(pred.example_shape) or labels.shape == (*pred.example_shape, 1):
@@ -612,7 +613,7 @@ def _target_distributions(
             hint="categorical labels are distributions over the classes; to leave an example out give it "
             "sample_weight 0",
         )
-    return t
+    return t, sums
 
 
 def _shape_issue(
