@@ -31,6 +31,7 @@ ARRAY_FIELDS = ("logits", "probabilities", "labels", "sample_weight")
 MAX_RANK = 4
 # Base64 strings at least this long are cut out of the body rather than parsed.
 SPLICE_MIN_BYTES = 64 * 1024
+SAMPLE_WINDOWS, SAMPLE_BYTES = 32, 64
 _WHITESPACE = b" \t\r\n"
 _local = threading.local()
 
@@ -44,10 +45,19 @@ def parse(
     """The validated request and its large arrays, decoded or cut out, or ``None`` for the general path."""
     if len(body) < FAST_PATH_MIN_BYTES:
         return None
-    spliced = _splice_tensor_data(body)
+    spliced = _splice_tensor_data(body) if _mostly_text(body) else None
     if spliced is not None:
         return _with_spliced(*spliced, model, integer_labels=integer_labels)
     return _parse_numeric(body, model, integer_labels=integer_labels)
+
+
+def _mostly_text(body: bytes | bytearray) -> bool:
+    """Whether the body is mostly long strings (Tensors) rather than numbers, judged from a few windows:
+    base64 has no commas, nested numbers have one every few bytes. Searching a numeric body for Tensor
+    keys would cost a pass over all of it."""
+    step = max(1, len(body) // SAMPLE_WINDOWS)
+    commas = sum(body.count(b",", at, at + SAMPLE_BYTES) for at in range(0, len(body), step))
+    return commas < SAMPLE_WINDOWS // 2
 
 
 def _splice_tensor_data(body: bytes | bytearray) -> tuple[bytes, dict[str, memoryview]] | None:

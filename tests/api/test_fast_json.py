@@ -181,6 +181,7 @@ def test_spliced_tensors_agree_with_the_general_path(
 def test_only_tensor_data_is_spliced(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fast_json, "SPLICE_MIN_BYTES", 8)
     monkeypatch.setattr(fast_json, "FAST_PATH_MIN_BYTES", 0)
+    monkeypatch.setattr(fast_json, "_mostly_text", lambda body: True)
     good = json.dumps(TENSOR_BODIES[1]).encode()
     parsed = fast_json.parse(good, SparseCrossEntropyRequest, integer_labels=True)
     assert parsed is not None
@@ -190,3 +191,14 @@ def test_only_tensor_data_is_spliced(monkeypatch: pytest.MonkeyPatch) -> None:
     escaped = json.dumps(TENSOR_BODIES[0]).replace("/", "\\/").encode()  # a legal JSON escape
     assert b"\\/" in escaped
     assert fast_json._splice_tensor_data(escaped) is None
+
+
+def test_tensor_bodies_are_told_from_numeric_ones_by_a_sample() -> None:
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((256, 400)).astype(np.float32)
+    tensor_body = json.dumps(
+        {"logits": {"dtype": "float32", "shape": [256, 400], "data": b64(logits)}, "labels": list(range(256))}
+    ).encode()
+    numeric_body = json.dumps({"logits": logits.tolist(), "labels": list(range(256))}).encode()
+    assert fast_json._mostly_text(tensor_body)
+    assert not fast_json._mostly_text(numeric_body)
