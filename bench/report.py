@@ -241,6 +241,7 @@ def write(out_dir: Path, readme: Path, chart_path: Path) -> None:
     )
     chart(http, chart_path, f"loss-service vs a typical FastAPI peer — {run['started_utc']}")
     mode = " (**quick mode**: too short for conclusions)" if run["quick"] else ""
+    stages = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in run["stage_s"].items())
     revision = f"`{run['revision_start']}`"
     if run["revision_end"] != run["revision_start"]:
         revision += f" → `{run['revision_end']}` (**the tree changed during the run**)"
@@ -255,7 +256,7 @@ e.g. root). Raw numbers:
 
 Run{mode} of {revision}: started {run["started_utc"]}, took {run["elapsed_s"] / 60:.1f} min; load average
 {machine["load_average"][0]:.2f} at the start and {run["load_average_end"][0]:.2f} at the end
-(above ~1 means something else was using the 2 cores and the numbers are noisy).
+(above ~1 means something else was using the 2 cores and the numbers are noisy). Stages: {stages}.
 
 ## Machine
 

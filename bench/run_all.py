@@ -29,14 +29,18 @@ def main(argv: list[str] | None = None) -> None:
     revision = _revision()
     start = time.monotonic()
     flags = ["--out", str(out_dir)] + (["--quick"] if quick else [])
+    stage_s = {}
     for stage in STAGES:
         print(f"== {stage}", flush=True)
         cmd = [sys.executable, "-m", f"bench.{stage}", *flags]
+        stage_start = time.monotonic()
         subprocess.run(cmd, cwd=REPO_ROOT, env=bench_env(), check=True)
+        stage_s[stage] = time.monotonic() - stage_start
     run = {
         "quick": quick,
         "started_utc": started,
         "elapsed_s": time.monotonic() - start,
+        "stage_s": stage_s,
         # Stages start servers at different times: a tree changed meanwhile mixes versions.
         "revision_start": revision,
         "revision_end": _revision(),
