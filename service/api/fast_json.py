@@ -206,7 +206,11 @@ def _rows_fit(node: Any, shape: list[int], depth: int) -> bool:
         return True  # the numbers themselves: as_buffer checks their type, the size check their nesting
     length = shape[depth + 1]
     if depth == len(shape) - 2:  # the children are the innermost rows: no call per row
-        return all(isinstance(child, simdjson.Array) and len(child) == length for child in node)
+        try:
+            lengths = [len(child) for child in node]
+        except TypeError:  # a number where a row belongs; a string or object fails in as_buffer
+            return False
+        return lengths.count(length) == len(lengths)
     return all(
         isinstance(child, simdjson.Array) and len(child) == length and _rows_fit(child, shape, depth + 1)
         for child in node

@@ -61,6 +61,8 @@ BODIES = [
     {"logits": [[1.0, 2.0, 3.0], [4.0], [5.0, 6.0]], "labels": [0, 0, 0]},  # ragged, same element count
     {"logits": [[1.0, True], [0.0, 1.0]], "labels": [0, 1]},
     {"logits": [[1.0, 2.0], 3.0], "labels": [0, 1]},
+    {"logits": [[1.0, 2.0], "ab"], "labels": [0, 1]},
+    {"logits": [[1.0, 2.0], {"a": 1, "b": 2}], "labels": [0, 1]},
     {"logits": LOGITS, "labels": [0, 1.0, 2, 1]},
     {"logits": LOGITS, "labels": [0, 2**70, 2, 1]},
     {"logits": LOGITS, "labels": [0, 3, 2, 1]},
