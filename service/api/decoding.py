@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -106,7 +107,7 @@ def decode_tensor(
             if field == "labels" or tensor.dtype in INT_DTYPES
             else None,
         )
-    size = int(np.prod(tensor.shape, dtype=np.int64))
+    size = math.prod(tensor.shape)  # Python ints: a claimed shape may overflow int64
     _check_size(size, field, max_elements)
     try:
         raw = pybase64.b64decode(tensor.data if data is None else data, validate=True)

@@ -65,8 +65,13 @@ class ProblemError(Exception):
 def item(code: str, pointer: str, message: str, **extra: Any) -> dict[str, Any]:
     """One entry of a problem's ``errors`` list; ``None`` extras are left out."""
     entry: dict[str, Any] = {"code": code, "pointer": pointer, "message": message}
-    entry.update({k: v for k, v in extra.items() if v is not None})
+    entry.update({k: _json_safe(v) for k, v in extra.items() if v is not None})
     return entry
+
+
+def _json_safe(value: Any) -> Any:
+    # A claimed Tensor shape can multiply past 64 bits, which JSON encoders (and readers) do not take.
+    return str(value) if isinstance(value, int) and not -(2**63) <= value < 2**63 else value
 
 
 def request_id_of(request: Request) -> str:

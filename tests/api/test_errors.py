@@ -355,3 +355,10 @@ def test_request_id_is_accepted_and_echoed(api_client: InProcessClient) -> None:
     )
     assert response.headers["x-request-id"] == "eval-42"
     assert response.json()["request_id"] == "eval-42"
+
+
+def test_a_tensor_shape_multiplying_past_64_bits_is_too_large(api_client: InProcessClient) -> None:
+    # Found by schemathesis: the element count overflowed int64, and orjson cannot write such an int.
+    labels = {"dtype": "int32", "shape": [50, 138, 169, 296, 419, 63774667], "data": ""}
+    body = problem(api_client.post(SPARSE, json={"logits": LOGITS, "labels": labels}), 413, "too_large")
+    assert body["errors"][0]["received"] == str(50 * 138 * 169 * 296 * 419 * 63774667)
