@@ -151,7 +151,7 @@ def decode_tensor(
 
 
 def _label_overflow(value: Any, field: str) -> ProblemError:
-    path, number = _find(value, lambda v: isinstance(v, int) and not -(2**63) <= v < 2**63)
+    path, number = _first(value, lambda v: isinstance(v, int) and not -(2**63) <= v < 2**63) or ((), value)
     text = clip(str(number), 40)
     return ProblemError(
         "label_out_of_range",
@@ -167,14 +167,14 @@ def _label_overflow(value: Any, field: str) -> ProblemError:
     )
 
 
-def _find(value: Any, predicate: Any, path: tuple[int, ...] = ()) -> tuple[tuple[int, ...], Any]:
-    if isinstance(value, list):
-        for i, v in enumerate(value):
-            found = _find(v, predicate, (*path, i))
-            if found[0] or predicate(found[1]):
-                return found
-        return (), None
-    return (path, value) if predicate(value) else ((), None)
+def _first(value: Any, predicate: Any, path: tuple[int, ...] = ()) -> tuple[tuple[int, ...], Any] | None:
+    """The path and value of the first element of a nested list that ``predicate`` holds for."""
+    if not isinstance(value, list):
+        return (path, value) if predicate(value) else None
+    for i, v in enumerate(value):
+        if (found := _first(v, predicate, (*path, i))) is not None:
+            return found
+    return None
 
 
 def diagnose_nested(value: Any, *, field: str, integer: bool, max_rank: int = 4) -> ProblemError:

@@ -15,6 +15,7 @@ from .inputs import (
     Predictions,
     check_option,
     class_weights,
+    input_error,
     prepare_predictions,
     sample_weights,
     sparse_labels,
@@ -565,20 +566,18 @@ def _target_distributions(
         hint = None
         if labels.shape == tuple(pred.example_shape) or labels.shape == (*pred.example_shape, 1):
             hint = "labels look like class ids (one per example): send them to POST /v1/cross-entropy/sparse"
-        raise LossInputError(
+        raise input_error(
             "shape_mismatch",
             f"labels must have the shape of {pred.field}: expected {tuple(raw.shape)}, received "
             f"{tuple(labels.shape)}",
-            issues=[_shape_issue(list(raw.shape), list(labels.shape))],
+            field="labels",
+            expected=list(raw.shape),
+            received=list(labels.shape),
             hint=hint,
         )
     if labels.dtype.kind not in "fiu":
-        raise LossInputError(
-            "invalid_labels",
-            f"labels must be numbers, got dtype {labels.dtype}",
-            issues=[
-                _shape_issue(None, None, f"labels must be numbers, got {labels.dtype}", "invalid_labels")
-            ],
+        raise input_error(
+            "invalid_labels", f"labels must be numbers, got dtype {labels.dtype}", field="labels"
         )
     moved = np.moveaxis(labels, pred.axis, -1).reshape(-1, pred.num_classes)
     t = np.ascontiguousarray(moved, dtype=pred.dtype)
@@ -614,9 +613,3 @@ def _target_distributions(
             "sample_weight 0",
         )
     return t, sums
-
-
-def _shape_issue(
-    expected: Any, received: Any, message: str = "shape mismatch", code: str = "shape_mismatch"
-) -> Any:
-    return Issue(code=code, field="labels", message=message, expected=expected, received=received)

@@ -46,7 +46,10 @@ class Predictions:
         return f"{self.field}[{', '.join(parts)}]"
 
 
-def _fail(code: str, message: str, *, field: str, hint: str | None = None, **kw: object) -> LossInputError:
+def input_error(
+    code: str, message: str, *, field: str, hint: str | None = None, **kw: object
+) -> LossInputError:
+    """An error with one issue that repeats its message (one offending input, no element list)."""
     issue = Issue(code=code, field=field, message=message, **kw)  # type: ignore[arg-type]
     return LossInputError(code=code, message=message, issues=[issue], hint=hint)
 
@@ -55,7 +58,7 @@ def compute_dtype(array: np.ndarray, precision: str | None) -> np.dtype:
     """float64 or float32: the requested precision, else the input's (half precision upcast to float32)."""
     if precision is not None:
         if precision not in ("float32", "float64"):
-            raise _fail(
+            raise input_error(
                 "invalid_field",
                 f"precision must be 'float32', 'float64' or null, not {precision!r}",
                 field="precision",
@@ -69,16 +72,16 @@ def prepare_predictions(
 ) -> Predictions:
     """Move the class axis last and flatten to ``(rows, classes)`` in the compute dtype."""
     if not isinstance(axis, int | np.integer) or isinstance(axis, bool):
-        raise _fail("invalid_field", f"axis must be an integer, not {axis!r}", field="axis")
+        raise input_error("invalid_field", f"axis must be an integer, not {axis!r}", field="axis")
     if predictions.dtype.kind != "f":
-        raise _fail(
+        raise input_error(
             "invalid_field",
             f"{field} must hold floating-point numbers, got dtype {predictions.dtype}",
             field=field,
         )
     rank = predictions.ndim
     if rank == 0:
-        raise _fail(
+        raise input_error(
             "shape_mismatch",
             f"{field} cannot be a scalar: it needs a class axis",
             field=field,
@@ -86,7 +89,7 @@ def prepare_predictions(
             received=[],
         )
     if not -rank <= axis < rank:
-        raise _fail(
+        raise input_error(
             "invalid_field",
             f"axis {axis} is out of range for {field} of rank {rank} (valid: {-rank} to {rank - 1})",
             field="axis",
@@ -96,7 +99,7 @@ def prepare_predictions(
     axis = int(axis) % rank
     classes = predictions.shape[axis]
     if classes == 0:
-        raise _fail(
+        raise input_error(
             "shape_mismatch",
             f"{field} must have at least one class, got shape "
             f"{tuple(predictions.shape)} with {classes} classes on axis {axis}",
@@ -175,7 +178,7 @@ def sparse_labels(
                 )
             )
         else:
-            raise _fail(
+            raise input_error(
                 "shape_mismatch",
                 f"The shape of labels (received {_fmt(shape)}) should equal the shape of {pred.field} "
                 f"except for the {_axis_text(pred.axis, len(pred_shape))} (received {_fmt(pred_shape)}), "
@@ -186,7 +189,7 @@ def sparse_labels(
                 hint=_reshape_hint(shape, pred, pred_shape),
             )
     if labels.dtype.kind not in "iu":
-        raise _fail(
+        raise input_error(
             "label_not_integer",
             f"labels must be integer class ids, got dtype {labels.dtype}",
             field="labels",
@@ -271,7 +274,7 @@ def sample_weights(
             hint = f"a weight per sequence needs shape {_fmt(per_sequence)} to broadcast over " + _fmt(
                 example_shape
             )
-        raise _fail(
+        raise input_error(
             "invalid_weight",
             f"sample_weight of shape {_fmt(shape)} does not broadcast to the per-example shape "
             f"{_fmt(example_shape)}",
@@ -289,7 +292,7 @@ def class_weights(class_weight: np.ndarray | None, classes: int, *, max_issues: 
         return None
     weights = np.asarray(class_weight, dtype=np.float64)
     if weights.shape != (classes,):
-        raise _fail(
+        raise input_error(
             "invalid_weight",
             f"class_weight needs one weight per class: {classes} expected, got shape {_fmt(weights.shape)}",
             field="class_weight",
@@ -302,4 +305,4 @@ def class_weights(class_weight: np.ndarray | None, classes: int, *, max_issues: 
 
 def check_option(ok: bool, field: str, message: str) -> None:
     if not ok:
-        raise _fail("invalid_field", message, field=field)
+        raise input_error("invalid_field", message, field=field)

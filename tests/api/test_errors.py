@@ -362,3 +362,13 @@ def test_a_tensor_shape_multiplying_past_64_bits_is_too_large(api_client: InProc
     labels = {"dtype": "int32", "shape": [50, 138, 169, 296, 419, 63774667], "data": ""}
     body = problem(api_client.post(SPARSE, json={"logits": LOGITS, "labels": labels}), 413, "too_large")
     assert body["errors"][0]["received"] == str(50 * 138 * 169 * 296 * 419 * 63774667)
+
+
+def test_a_label_beyond_64_bits_is_named_with_its_position(api_client: InProcessClient) -> None:
+    body = problem(
+        api_client.post(SPARSE, json={"logits": LOGITS, "labels": [0, 1, 2**70, 1]}),
+        422,
+        "label_out_of_range",
+    )
+    assert body["errors"][0]["pointer"] == "/labels/2"
+    assert body["errors"][0]["received"] == str(2**70)
