@@ -67,8 +67,9 @@ def sparse_cross_entropy(
         l_i = (1-\varepsilon)\, w_{y_i} \bigl(\mathrm{lse}(z_i) - z_{i,y_i}\bigr)
               + \frac{\varepsilon}{C} \sum_c w_c \bigl(\mathrm{lse}(z_i) - z_{i,c}\bigr)
 
-    with class weights :math:`w_c` (1 without them), computed as :math:`(m - z_{i,y}) + \log\sum_c
-    e^{z_{i,c} - m}`, :math:`m = \max_c z_{i,c}`, so every finite input gives a finite, accurate loss.
+    with class weights :math:`w_c` (1 without them), computed as :math:`\log(1 + \sum_{c \ne y}
+    e^{z_{i,c} - z_{i,y}})` (with smoothing, :math:`(m - z_{i,c}) + \log\sum_c e^{z_{i,c} - m}`,
+    :math:`m = \max_c z_{i,c}`), so every finite input gives a finite loss, accurate even when tiny.
     The effective weight is :math:`W_i = s_i\, w_{y_i} [y_i \ne \text{ignore\_index}]` and the reductions
     are those of :func:`~service.losses.result.reduce_statistics`; ``losses`` are the contributions
     :math:`s_i l_i` (0 where ignored).
@@ -202,13 +203,14 @@ def categorical_cross_entropy(
     _check_options(reduction, label_smoothing, epsilon)
     raw = np.asarray(predictions)
     pred = prepare_predictions(raw, field=field, axis=axis, precision=precision)
-    targets, sums = _target_distributions(np.asarray(labels), raw, pred, max_issues)
+    targets = _target_matrix(np.asarray(labels), raw, pred)
     classes = pred.num_classes
     cw = class_weights(class_weight, classes, max_issues=max_issues)
     sw = sample_weights(sample_weight, pred.example_shape, max_issues=max_issues, warnings=warnings)
     if from_logits:
-        per_example = _categorical_logit_loss(pred, targets, sums, cw, label_smoothing, max_issues, warnings)
+        per_example = _categorical_logit_loss(pred, targets, cw, label_smoothing, max_issues, warnings)
     else:
+        _check_distributions(targets, *_distribution_stats(targets), pred, max_issues)
         if label_smoothing:
             targets = (1.0 - label_smoothing) * targets + label_smoothing / classes
         q = targets if cw is None else targets * cw
@@ -371,8 +373,9 @@ def _sparse_logit_terms(
     z = pred.matrix
     class_w = np.ones(pred.num_classes) if cw is None else cw
     z_y = z[np.arange(len(y)), y]
-    # Shifting by the target logit makes the loss log s, with the target's term exactly 1.
-    terms = logsumexp_terms(z, (class_w,) if label_smoothing else (), shift=z_y)
+    # Anchoring at the target makes the loss log s, with the target's term exactly 1. Smoothing needs
+    # every class's -log p as a sum of non-negative parts, (m - z_c) + log s: the maximum is the anchor.
+    terms = logsumexp_terms(z, (class_w,)) if label_smoothing else logsumexp_terms(z, anchor=y)
     if terms.suspicious:
         _reject_non_finite_rows(pred, counted, max_issues)
     _warn_if_probabilities(pred, warnings)
@@ -398,7 +401,6 @@ def _sparse_logit_terms(
 def _categorical_logit_loss(
     pred: Predictions,
     targets: np.ndarray,
-    sums: np.ndarray,
     cw: np.ndarray | None,
     label_smoothing: float,
     max_issues: int,
@@ -410,10 +412,14 @@ def _categorical_logit_loss(
     class_w = np.ones(pred.num_classes) if cw is None else cw
     weights = (weighted, class_w) if label_smoothing else (weighted,)
     terms = logsumexp_terms(z, weights)
+    # The kernel's sums and minimum of the (unweighted) targets check them without passes of their own;
+    # labels are still checked before logits, as on every other path.
+    stats = (terms.weight_sums[0], float(terms.weight_min[0])) if cw is None else _distribution_stats(targets)
+    _check_distributions(targets, *stats, pred, max_issues)
     if terms.suspicious:
         _reject_non_finite_rows(pred, np.ones(z.shape[0], dtype=bool), max_issues)
     _warn_if_probabilities(pred, warnings)
-    mass = sums if cw is None else np.add.reduce(weighted, axis=1, dtype=np.float64)
+    mass = terms.weight_sums[0]
     loss: np.ndarray = (1.0 - label_smoothing) * (mass * terms.log_s - terms.dots[0])
     if label_smoothing:
         loss += label_smoothing / pred.num_classes * (class_w.sum() * terms.log_s - terms.dots[1])
@@ -558,10 +564,8 @@ def _categorical_probability_loss(
 # --- categorical targets ---------------------------------------------------------------------------------
 
 
-def _target_distributions(
-    labels: np.ndarray, raw: np.ndarray, pred: Predictions, max_issues: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validate soft labels, laid out like the predictions' ``(rows, classes)`` matrix, and their row sums."""
+def _target_matrix(labels: np.ndarray, raw: np.ndarray, pred: Predictions) -> np.ndarray:
+    """Soft labels laid out like the predictions' ``(rows, classes)`` matrix, in the compute dtype."""
     if labels.shape != raw.shape:
         hint = None
         if labels.shape == tuple(pred.example_shape) or labels.shape == (*pred.example_shape, 1):
@@ -580,10 +584,24 @@ def _target_distributions(
             "invalid_labels", f"labels must be numbers, got dtype {labels.dtype}", field="labels"
         )
     moved = np.moveaxis(labels, pred.axis, -1).reshape(-1, pred.num_classes)
-    t = np.ascontiguousarray(moved, dtype=pred.dtype)
-    sums = np.add.reduce(t, axis=1, dtype=np.float64)
-    # Two cheap passes (row sums, minimum) find what a full element-wise check would.
-    if t.size and (not np.isfinite(sums).all() or float(t.min()) < 0):
+    return np.ascontiguousarray(moved, dtype=pred.dtype)
+
+
+def _distribution_stats(t: np.ndarray) -> tuple[np.ndarray, float]:
+    """Row sums (one BLAS pass in the compute dtype: error ~1e-7 relative, far inside SUM_TOLERANCE) and
+    the smallest value."""
+    return np.asarray(t @ np.ones(t.shape[1], t.dtype), dtype=np.float64), float(t.min(initial=np.inf))
+
+
+def _check_distributions(
+    t: np.ndarray, sums: np.ndarray, lowest: float, pred: Predictions, max_issues: int
+) -> None:
+    """Every target value finite and >= 0 and every row summing to 1, judged from the row sums and the
+    smallest value, which find what a full element-wise check would."""
+    if not np.isfinite(sums).all():
+        # A float32 sum can overflow on huge finite values: only float64 tells those from infinite ones.
+        sums = np.add.reduce(t, axis=1, dtype=np.float64)
+    if not np.isfinite(sums).all() or lowest < 0:
         bad = ~np.isfinite(t) | (t < 0)
         raise issues_from_mask(
             bad,
@@ -612,4 +630,3 @@ def _target_distributions(
             hint="categorical labels are distributions over the classes; to leave an example out give it "
             "sample_weight 0",
         )
-    return t, sums

@@ -1,15 +1,19 @@
 """Row-wise log-sum-exp terms of a ``(rows, classes)`` logits matrix, computed stably and cache-blocked.
 
-For each row ``i`` with a shift ``a_i`` and shifted logits ``d_ic = z_ic − a_i`` this yields
-``log s_i = log Σ_c exp(d_ic)`` (summed in float64) and, for weights ``q``, ``Σ_c q_c d_ic`` — everything
-a cross-entropy needs without ever materialising ``log_softmax``:
+Each row ``i`` is shifted by the logit of an *anchor* class ``a_i``: ``d_ic = z_ic − z_{i,a_i}``. This
+yields ``log s_i = log Σ_c exp(d_ic)`` and, for weights ``q``, ``Σ_c q_c d_ic`` — everything a
+cross-entropy needs without ever materialising ``log_softmax``:
 ``−Σ_c q_c log_softmax(z)_c = −Σ_c q_c d_c + (Σ_c q_c) log s``.
 
-The shift is the row maximum (the textbook stable form) unless the caller supplies one: the sparse loss
-shifts by the target logit, which saves the maximum pass and makes the loss simply ``log s``. Either way
-one term of ``s`` is ``exp(0) = 1`` exactly, so a confident prediction's tiny loss keeps its relative
-accuracy — which ``log Σ exp(z) − z_y`` loses to the rounding of ``exp(z_y)``. Rows where the supplied
-shift overflows (a logit far above the target's) are redone with the maximum.
+The anchor is the row's largest logit (the textbook stable shift) unless the caller supplies one: the
+sparse loss anchors at the target, which saves the maximum pass and makes the loss simply ``log s``.
+Either way the anchor's term is ``exp(0) = 1`` exactly, so it is left out of the sum and added back
+exactly: ``log s = log1p(Σ_{c≠a} exp(d_c))``. The remaining terms are all positive, so a sum in the
+compute dtype (one BLAS pass, torch's own accumulation) keeps its error relative to them, and a confident
+prediction's tiny loss keeps its relative accuracy — which rounding ``1 + tiny`` in float32 would erase.
+With a supplied anchor and no weights even the shift pass goes: ``Σ_{c≠a} exp(z_c)`` is summed as it
+is and scaled by ``exp(−z_a)`` in float64. Rows where that overflows or underflows, or where a supplied
+anchor overflows (a logit far above the target's), are redone shifted, from the maximum.
 """
 
 from __future__ import annotations
@@ -18,20 +22,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Rows are processed in blocks of about this many elements, so the passes over a block (max, shift,
-# exp, sums) run on data already in the L2 cache instead of streaming the matrix through memory each time.
-BLOCK_ELEMENTS = 1 << 16
+# Rows are processed in blocks of about this many elements, so the passes over a block (shift, exp,
+# sums) run on data already in the L2 cache instead of streaming the matrix through memory each time.
+BLOCK_ELEMENTS = 1 << 18
 # Short rows reduce badly along their own axis; below this many classes the maximum goes column-wise.
 NARROW = 64
 
 
 @dataclass(frozen=True)
 class RowTerms:
+    """The per-row results, filled block by block."""
+
     shift: np.ndarray
     log_s: np.ndarray
     dots: list[np.ndarray]
-    # A NaN, +inf or a row without a finite logit was seen: the caller must validate before trusting rows.
-    suspicious: bool
+    # Per weight: its row sums Σ_c q_c (float64) and its smallest value, taken while each block of a
+    # weight matrix is in cache, so a caller can validate target distributions without passes of its own.
+    weight_sums: list[np.ndarray]
+    weight_min: np.ndarray
+
+    @property
+    def suspicious(self) -> bool:
+        """A NaN, +inf or a row without a finite logit was seen: validate before trusting the rows."""
+        return not bool(np.isfinite(self.shift).all() and np.isfinite(self.log_s).all())
 
 
 def row_max(z: np.ndarray) -> np.ndarray:
@@ -47,79 +60,75 @@ def row_max(z: np.ndarray) -> np.ndarray:
 
 
 def logsumexp_terms(
-    z: np.ndarray, weights: tuple[np.ndarray, ...] = (), shift: np.ndarray | None = None
+    z: np.ndarray, weights: tuple[np.ndarray, ...] = (), anchor: np.ndarray | None = None
 ) -> RowTerms:
     """Shift, ``log s`` and ``Σ_c q_c d_c`` for each ``q`` in ``weights`` (``(classes,)`` or a
-    ``(rows, classes)`` matrix). A ``-inf`` logit meeting ``q = 0`` contributes 0, not NaN."""
+    ``(rows, classes)`` matrix), anchored at the class ids ``anchor`` or at each row's maximum.
+    A ``-inf`` logit meeting ``q = 0`` contributes 0, not NaN."""
     rows, classes = z.shape
-    given = shift is not None
-    shift = np.empty(rows, dtype=z.dtype) if shift is None else shift.astype(z.dtype)
-    log_s = np.empty(rows, dtype=np.float64)
-    dots = [np.empty(rows, dtype=np.float64) for _ in weights]
+    terms = RowTerms(
+        shift=np.empty(rows, dtype=z.dtype),
+        log_s=np.empty(rows, dtype=np.float64),
+        dots=[np.empty(rows, dtype=np.float64) for _ in weights],
+        weight_sums=[np.empty(rows, dtype=np.float64) for _ in weights],
+        weight_min=np.full(len(weights), np.inf),
+    )
     block_rows = max(1, BLOCK_ELEMENTS // max(classes, 1))
     buffer = np.empty((min(block_rows, rows), classes), dtype=z.dtype)
-    ones = np.ones(classes, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for start in range(0, rows, block_rows):
-            stop = min(rows, start + block_rows)
-            _block_terms(
-                z[start:stop],
-                buffer[: stop - start],
-                shift,
-                log_s,
-                dots,
-                weights,
-                start,
-                ones,
-                find_max=not given,
-            )
-        if given:
-            redo = np.flatnonzero(~np.isfinite(log_s))
+            at = slice(start, min(rows, start + block_rows))
+            a = None if anchor is None else anchor[at]
+            _block_terms(terms, z[at], buffer[: at.stop - start], at, a, weights)
+        if anchor is not None:
+            redo = np.flatnonzero(~np.isfinite(terms.log_s))
             if redo.size:
-                _block_terms(
-                    z[redo],
-                    np.empty((redo.size, classes), z.dtype),
-                    shift,
-                    log_s,
-                    dots,
-                    weights,
-                    0,
-                    ones,
-                    find_max=True,
-                    rows=redo,
-                )
-    suspicious = bool(rows) and not bool(np.isfinite(shift).all() and np.isfinite(log_s).all())
-    return RowTerms(shift=shift, log_s=log_s, dots=dots, suspicious=suspicious)
+                _block_terms(terms, z[redo], np.empty((redo.size, classes), z.dtype), redo, None, weights)
+    return terms
 
 
 def _block_terms(
+    terms: RowTerms,
     block: np.ndarray,
     d: np.ndarray,
-    shift: np.ndarray,
-    log_s: np.ndarray,
-    dots: list[np.ndarray],
+    at: slice | np.ndarray,
+    anchor: np.ndarray | None,
     weights: tuple[np.ndarray, ...],
-    start: int,
-    ones: np.ndarray,
-    *,
-    find_max: bool,
-    rows: np.ndarray | None = None,
 ) -> None:
-    """Fill the terms of ``block``: rows ``start:start+len(block)``, or the listed ``rows``."""
-    at: slice | np.ndarray = slice(start, start + len(block)) if rows is None else rows
-    if find_max:
-        shift[at] = row_max(block)
-    np.subtract(block, shift[at][:, None], out=d)
-    for dot, q in zip(dots, weights, strict=True):
-        dot[at] = _weighted_row_sum(d, q if q.ndim == 1 else q[at])
+    """Fill the rows ``at`` of ``terms`` from ``block``, which holds them, anchored at ``anchor`` (the
+    block's own class ids) or at each row's maximum, using ``d`` as scratch."""
+    a = block.argmax(axis=1) if anchor is None else anchor
+    positions = np.arange(len(block))
+    shift = terms.shift[at] = block[positions, a]
+    ones = np.ones(block.shape[1], dtype=d.dtype)
+    if anchor is not None and not weights:
+        terms.log_s[at] = _unshifted_log_s(block, d, positions, a, shift, ones)
+        return
+    np.subtract(block, shift[:, None], out=d)
+    for i, q in enumerate(weights):
+        qb = q if q.ndim == 1 else q[at]
+        terms.dots[i][at] = _weighted_row_sum(d, qb)
+        # Right after the weighted sums, while a weight matrix's block is still cached.
+        terms.weight_sums[i][at] = qb.sum() if q.ndim == 1 else qb @ np.ones(qb.shape[1], qb.dtype)
+        terms.weight_min[i] = min(terms.weight_min[i], qb.min(initial=np.inf))
+    d[positions, a] = -np.inf  # the anchor's term, exactly 1, is added back by log1p
     np.exp(d, out=d)
-    log_s[at] = np.log(_row_sums(d, ones))
+    terms.log_s[at] = np.log1p(np.asarray(d @ ones, dtype=np.float64))
 
 
-def _row_sums(e: np.ndarray, ones: np.ndarray) -> np.ndarray:
-    """Row sums accumulated in float64: widening the cached block and one BLAS pass beats NumPy's casting
-    reduction (and its short-row overhead)."""
-    return np.asarray(e.astype(np.float64, copy=False) @ ones)
+def _unshifted_log_s(
+    block: np.ndarray, d: np.ndarray, positions: np.ndarray, a: np.ndarray, z_a: np.ndarray, ones: np.ndarray
+) -> np.ndarray:
+    """``log1p(Σ_{c≠a} exp(z_c) · exp(−z_a))``: the same sum without the shift pass, the factor applied in
+    float64. NaN marks rows to redo shifted: an overflowing term, or terms so small that underflow could
+    cost relative accuracy (the sum below ``C · tiny / eps``)."""
+    np.exp(block, out=d)
+    d[positions, a] = 0.0  # the anchor's term, exactly 1 after the factor, is added back by log1p
+    rest = np.asarray(d @ ones, dtype=np.float64)
+    info = np.finfo(d.dtype)
+    scaled = rest * np.exp(-z_a.astype(np.float64))
+    scaled[~(rest >= d.shape[1] * float(info.tiny) / float(info.eps))] = np.nan
+    return np.log1p(scaled)
 
 
 def _weighted_row_sum(d: np.ndarray, q: np.ndarray) -> np.ndarray:

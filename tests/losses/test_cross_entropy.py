@@ -67,6 +67,37 @@ def test_extreme_finite_rows_in_float32(row: list[float], label: int, expected: 
     assert got.loss == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize(
+    "row",
+    [
+        [30.0, 0.0, 0.0],  # confident: the loss, about 1.9e-13, is far below float32's epsilon
+        [10.0, -5.0, 3.0],
+        [-100.0, -100.5, -101.0],  # exp of every logit underflows float32
+        [100.0, 0.0, 99.0],  # exp of the logits overflows float32
+    ],
+)
+def test_float32_losses_keep_their_relative_accuracy(row: list[float]) -> None:
+    # Written from the formula: the target's term exp(0) = 1 is added to the others' sum exactly.
+    others = np.array(row[1:], dtype=np.float64) - row[0]
+    expected = np.log1p(np.exp(others).sum())
+    logits = np.array([row], dtype=np.float32)
+    assert sparse_cross_entropy(logits, np.array([0])).loss == pytest.approx(expected, rel=1e-6)
+    one_hot = np.array([[1.0, 0.0, 0.0]], dtype=np.float32)
+    assert categorical_cross_entropy(logits, one_hot).loss == pytest.approx(expected, rel=1e-6)
+
+
+def test_float32_smoothing_keeps_accuracy_when_a_wrong_class_dominates() -> None:
+    # Found by hypothesis: log s and the weighted logits are ~11 each and the loss ~0.1, so any form
+    # that subtracts them loses digits in float32; every class's -log p must be summed as non-negatives.
+    logits = np.array([[1.0, 0.0, -1.1097887754440308, 11.0]])
+    weights = [0.0078125, 0.001, 0.001953125, 1.1025340191486017]
+    expected = ref.sparse(logits, np.array([0]), class_weight=weights, label_smoothing=1.0)
+    got = sparse_cross_entropy(
+        logits, np.array([0]), class_weight=weights, label_smoothing=1.0, precision="float32"
+    )
+    assert got.loss == pytest.approx(expected.loss("mean"), rel=1e-6)
+
+
 def test_differences_beyond_float64_are_an_error_not_infinity() -> None:
     with pytest.raises(LossInputError) as caught:
         sparse_cross_entropy(np.array([[1.7e308, -1.7e308]]), np.array([1]))
