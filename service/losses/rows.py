@@ -59,6 +59,25 @@ def row_max(z: np.ndarray) -> np.ndarray:
     return np.asarray(z.max(axis=1))
 
 
+def row_dots(a: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``Σ_c a_c q_c`` for each row of ``a``, with ``q`` a ``(classes,)`` vector or a matrix like ``a``, in
+    ``a``'s dtype (BLAS).
+
+    One dot per row, whatever the batch: a matrix-vector BLAS call groups rows and orders each row's sum
+    by where the row sits, so the same example would round differently in another request. Per-row dots
+    keep every loss independent of what it is batched with, and so requests combine exactly."""
+    classes = a.shape[1]
+    q = q.astype(a.dtype, copy=False)
+    if q.ndim == 1 and classes < NARROW:
+        # Few classes: column by column, in order, vectorises far better than many short dots. (The
+        # choice may not depend on the number of rows, or a row's rounding would depend on its batch.)
+        total: np.ndarray = a[:, 0] * q[0]
+        for c in range(1, classes):
+            total += a[:, c] * q[c]
+        return total
+    return np.asarray((a[:, None, :] @ (q[:, None] if q.ndim == 1 else q[:, :, None]))[:, 0, 0])
+
+
 def logsumexp_terms(
     z: np.ndarray, weights: tuple[np.ndarray, ...] = (), anchor: np.ndarray | None = None
 ) -> RowTerms:
@@ -109,11 +128,11 @@ def _block_terms(
         qb = q if q.ndim == 1 else q[at]
         terms.dots[i][at] = _weighted_row_sum(d, qb)
         # Right after the weighted sums, while a weight matrix's block is still cached.
-        terms.weight_sums[i][at] = qb.sum() if q.ndim == 1 else qb @ np.ones(qb.shape[1], qb.dtype)
+        terms.weight_sums[i][at] = qb.sum() if q.ndim == 1 else row_dots(qb, np.ones(qb.shape[1], qb.dtype))
         terms.weight_min[i] = min(terms.weight_min[i], qb.min(initial=np.inf))
     d[positions, a] = -np.inf  # the anchor's term, exactly 1, is added back by log1p
     np.exp(d, out=d)
-    terms.log_s[at] = np.log1p(np.asarray(d @ ones, dtype=np.float64))
+    terms.log_s[at] = np.log1p(row_dots(d, ones).astype(np.float64))
 
 
 def _unshifted_log_s(
@@ -124,7 +143,7 @@ def _unshifted_log_s(
     cost relative accuracy (the sum below ``C · tiny / eps``)."""
     np.exp(block, out=d)
     d[positions, a] = 0.0  # the anchor's term, exactly 1 after the factor, is added back by log1p
-    rest = np.asarray(d @ ones, dtype=np.float64)
+    rest = row_dots(d, ones).astype(np.float64)
     info = np.finfo(d.dtype)
     scaled = rest * np.exp(-z_a.astype(np.float64))
     scaled[~(rest >= d.shape[1] * float(info.tiny) / float(info.eps))] = np.nan
@@ -136,12 +155,7 @@ def _weighted_row_sum(d: np.ndarray, q: np.ndarray) -> np.ndarray:
 
     Accumulated in the compute dtype by BLAS: every term ``q_c d_c`` is ≤ 0, so the error stays relative
     to the loss."""
-    if q.ndim == 1:
-        total = np.asarray(d @ q.astype(d.dtype), dtype=np.float64)
-    else:
-        total = np.asarray(
-            (d[:, None, :] @ q.astype(d.dtype, copy=False)[:, :, None])[:, 0, 0], dtype=np.float64
-        )
+    total = row_dots(d, q).astype(np.float64)
     bad = np.isnan(total)
     if bad.any():
         qb = q if q.ndim == 1 else q[bad]

@@ -44,6 +44,26 @@ def test_float32_stays_within_float32_tolerance_of_the_float64_reference(shape: 
     np.testing.assert_allclose(got.losses, expected.losses, rtol=2e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("classes", [5, 63, 64, 1000, 70_000])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_a_loss_does_not_depend_on_its_batch(classes: int, smoothing: float) -> None:
+    # Bit for bit: what a request gets for an example cannot depend on the examples sent with it,
+    # or per-request statistics would not combine into the whole's exactly.
+    rows = max(3, 3 * rows_per_block(classes) // 2)  # spans a block boundary
+    logits = (RNG.standard_normal((rows, classes)) * 3).astype(np.float32)
+    labels = RNG.integers(0, classes, rows)
+    targets = RNG.dirichlet(np.ones(classes), rows).astype(np.float32)
+    for picked in ([0], [rows - 1], [1, rows - 2]):
+        for loss, y in ((sparse_cross_entropy, labels), (categorical_cross_entropy, targets)):
+            whole = loss(logits, y, label_smoothing=smoothing, reduction="none").losses
+            alone = loss(logits[picked], y[picked], label_smoothing=smoothing, reduction="none").losses
+            np.testing.assert_array_equal(alone, whole[picked])
+
+
+def rows_per_block(classes: int) -> int:
+    return max(1, rows.BLOCK_ELEMENTS // classes)
+
+
 def test_blocks_are_seamless() -> None:
     classes = 7
     logits = RNG.standard_normal((rows.BLOCK_ELEMENTS // classes * 3 + 5, classes))

@@ -65,9 +65,11 @@ def _class_last(predictions: Any, axis: int) -> npt.NDArray[np.float64]:
 def _log_probabilities(row: Sequence[float], from_logits: bool, epsilon: float) -> list[float]:
     """log p_c for one example: stable log-softmax of logits, or Keras renormalise-then-clip."""
     if from_logits:
-        m = max(row)
-        # log Σ exp(z − m) is in [0, log C], so (z_c − m) − it never cancels catastrophically.
-        log_sum = math.log(math.fsum(math.exp(z - m) for z in row))
+        top = max(range(len(row)), key=row.__getitem__)
+        m = row[top]
+        # log Σ exp(z − m) is in [0, log C], so (z_c − m) − it never cancels catastrophically; the top
+        # term is exactly 1, and log1p of the others keeps a tiny loss (1 + 1e-17 rounds to 1) exact.
+        log_sum = math.log1p(math.fsum(math.exp(z - m) for c, z in enumerate(row) if c != top))
         return [(z - m) - log_sum for z in row]
     total = math.fsum(row)
     return [math.log(min(max(p / total, epsilon), 1.0 - epsilon)) for p in row]
