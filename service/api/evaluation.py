@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from ..config import Settings
 from ..losses import LossInputError, LossResult, categorical_cross_entropy, sparse_cross_entropy
 from . import fast_json
+from .body import Body
 from .decoding import FLOAT_DTYPES, INT_DTYPES, decode
 from .pointers import element_pointer, pointer
 from .problems import ProblemError, item
@@ -29,7 +31,7 @@ class Answer(NamedTuple):
     elements: int  # prediction elements evaluated, for the metrics
 
 
-def sparse(body: bytes | bytearray, settings: Settings) -> Answer:
+def sparse(body: Body, settings: Settings) -> Answer:
     request, arrays = _parse(SparseCrossEntropyRequest, body, sparse=True)
     assert isinstance(request, SparseCrossEntropyRequest)
     labels = decode(
@@ -42,7 +44,7 @@ def sparse(body: bytes | bytearray, settings: Settings) -> Answer:
     return _run(request, arrays, labels, settings, sparse_cross_entropy, ignore_index=request.ignore_index)
 
 
-def categorical(body: bytes | bytearray, settings: Settings) -> Answer:
+def categorical(body: Body, settings: Settings) -> Answer:
     request, arrays = _parse(CategoricalCrossEntropyRequest, body, sparse=False)
     assert isinstance(request, CategoricalCrossEntropyRequest)
     labels = decode(
@@ -55,16 +57,18 @@ def categorical(body: bytes | bytearray, settings: Settings) -> Answer:
 
 
 def _parse(
-    model: type[CrossEntropyOptions], body: bytes | bytearray, *, sparse: bool
+    model: type[CrossEntropyOptions], body: Body, *, sparse: bool
 ) -> tuple[CrossEntropyOptions, fast_json.Decoded]:
     """The request, plus the arrays the fast path already decoded (none on the general path)."""
     fast = fast_json.parse(body, model, integer_labels=sparse)
     if fast is not None:
         return fast
+    # Pydantic and json take bytes, not a mapping: the general path (problems, unusual bodies) copies it.
+    text = bytes(body) if isinstance(body, mmap.mmap) else body
     try:
-        return model.model_validate_json(body), {}
+        return model.model_validate_json(text), {}
     except ValidationError as exc:
-        raise translate(exc, body, sparse=sparse) from None
+        raise translate(exc, text, sparse=sparse) from None
 
 
 def _predictions(request: CrossEntropyOptions) -> tuple[str, Any]:

@@ -15,6 +15,7 @@ bytes), which gives the precise problem. Both paths therefore agree on every bod
 
 from __future__ import annotations
 
+import mmap
 import threading
 from typing import Any
 
@@ -22,6 +23,8 @@ import numpy as np
 import simdjson
 from pydantic import ValidationError
 
+from . import json_slices
+from .body import Body
 from .decoding import SplicedTensor
 from .schemas import CrossEntropyOptions, Tensor
 
@@ -29,10 +32,12 @@ from .schemas import CrossEntropyOptions, Tensor
 FAST_PATH_MIN_BYTES = 16 * 1024
 ARRAY_FIELDS = ("logits", "probabilities", "labels", "sample_weight")
 MAX_RANK = 4
+# Numeric bodies this large have their big arrays parsed in runs of about SLICE_BYTES (~1 ms each).
+SLICED_MIN_BYTES = 4 * 1024 * 1024
+SLICE_BYTES = 1024 * 1024
 # Base64 strings at least this long are cut out of the body rather than parsed.
 SPLICE_MIN_BYTES = 64 * 1024
 SAMPLE_WINDOWS, SAMPLE_BYTES = 32, 64
-_WHITESPACE = b" \t\r\n"
 _local = threading.local()
 
 
@@ -40,27 +45,32 @@ Decoded = dict[str, np.ndarray | SplicedTensor]
 
 
 def parse(
-    body: bytes | bytearray, model: type[CrossEntropyOptions], *, integer_labels: bool
+    body: Body, model: type[CrossEntropyOptions], *, integer_labels: bool
 ) -> tuple[CrossEntropyOptions, Decoded] | None:
     """The validated request and its large arrays, decoded or cut out, or ``None`` for the general path."""
     if len(body) < FAST_PATH_MIN_BYTES:
         return None
-    spliced = _splice_tensor_data(body) if _mostly_text(body) else None
-    if spliced is not None:
-        return _with_spliced(*spliced, model, integer_labels=integer_labels)
+    if _mostly_text(body):
+        spliced = _splice_tensor_data(body)
+        if spliced is not None:
+            return _with_spliced(*spliced, model, integer_labels=integer_labels)
+    elif len(body) >= SLICED_MIN_BYTES:
+        sliced = _parse_sliced(body, model, integer_labels=integer_labels)
+        if sliced is not None:
+            return sliced
     return _parse_numeric(body, model, integer_labels=integer_labels)
 
 
-def _mostly_text(body: bytes | bytearray) -> bool:
+def _mostly_text(body: Body) -> bool:
     """Whether the body is mostly long strings (Tensors) rather than numbers, judged from a few windows:
     base64 has no commas, nested numbers have one every few bytes. Searching a numeric body for Tensor
     keys would cost a pass over all of it."""
     step = max(1, len(body) // SAMPLE_WINDOWS)
-    commas = sum(body.count(b",", at, at + SAMPLE_BYTES) for at in range(0, len(body), step))
+    commas = sum(body[at : at + SAMPLE_BYTES].count(b",") for at in range(0, len(body), step))
     return commas < SAMPLE_WINDOWS // 2
 
 
-def _splice_tensor_data(body: bytes | bytearray) -> tuple[bytes, dict[str, memoryview]] | None:
+def _splice_tensor_data(body: Body) -> tuple[bytes, dict[str, memoryview]] | None:
     """The body with each long ``"data": "<base64>"`` value replaced by a placeholder, and the cut text.
 
     A match counts only at a key's position (after ``{``, ``,`` or whitespace) with no backslash in the
@@ -70,14 +80,8 @@ def _splice_tensor_data(body: bytes | bytearray) -> tuple[bytes, dict[str, memor
     pieces: list[bytes | memoryview] = []
     cut: dict[str, memoryview] = {}
     done = search = 0
-    while (key := body.find(b'"data"', search)) >= 0:
-        search = key + 6
-        if key == 0 or body[key - 1] not in b"{,\t\r\n ":
-            continue
-        at = _skip_whitespace(body, key + 6)
-        if body[at : at + 1] != b":":
-            continue
-        at = _skip_whitespace(body, at + 1)
+    while (found := json_slices.find_value(body, b'"data"', search)) is not None:
+        at, search = found
         if body[at : at + 1] != b'"':
             continue
         start = at + 1
@@ -97,17 +101,13 @@ def _splice_tensor_data(body: bytes | bytearray) -> tuple[bytes, dict[str, memor
     return b"".join(pieces), cut
 
 
-def _skip_whitespace(body: bytes | bytearray, at: int) -> int:
-    while body[at : at + 1] and body[at] in _WHITESPACE:
-        at += 1
-    return at
-
-
 def _with_spliced(
     remainder: bytes, cut: dict[str, memoryview], model: type[CrossEntropyOptions], *, integer_labels: bool
 ) -> tuple[CrossEntropyOptions, Decoded] | None:
     """Parse what is left of the body and hand each Tensor its cut-out data; every piece must find one."""
-    parsed = _parse_numeric(remainder, model, integer_labels=integer_labels)
+    parsed = None
+    if len(remainder) >= FAST_PATH_MIN_BYTES:
+        parsed = _parse_numeric(remainder, model, integer_labels=integer_labels)
     if parsed is None:
         try:
             parsed = model.model_validate_json(remainder), {}
@@ -121,12 +121,56 @@ def _with_spliced(
     return None if cut else (request, arrays)
 
 
-def _parse_numeric(
-    body: bytes | bytearray, model: type[CrossEntropyOptions], *, integer_labels: bool
+def _parse_sliced(
+    body: Body, model: type[CrossEntropyOptions], *, integer_labels: bool
 ) -> tuple[CrossEntropyOptions, Decoded] | None:
-    """simdjson's parse with nested numeric arrays straight into NumPy."""
-    if len(body) < FAST_PATH_MIN_BYTES:
+    """The large arrays parsed a run at a time, so the GIL changes hands between runs, and the rest of
+    the body, with a placeholder string where each of them stood, parsed as usual."""
+    spans = json_slices.large_arrays(body, ARRAY_FIELDS, min_bytes=SLICE_BYTES, run_bytes=SLICE_BYTES)
+    if not spans:
         return None
+    view = memoryview(body)
+    presliced: dict[str, np.ndarray] = {}
+    pieces: list[bytes | memoryview] = []
+    done = 0
+    for name, span in sorted(spans.items(), key=lambda item: item[1].start):
+        array = _array_from_runs(view, span.runs, integer=integer_labels and name == "labels")
+        if array is None:
+            return None
+        presliced[name] = array
+        pieces += [view[done : span.start], _placeholder(name)]
+        done = span.end + 1
+    pieces.append(view[done:])
+    return _parse_numeric(b"".join(pieces), model, integer_labels=integer_labels, presliced=presliced)
+
+
+def _placeholder(name: str) -> bytes:
+    return f'"@sliced-{name}@"'.encode()  # '@' is not a number, so no real array equals it
+
+
+def _array_from_runs(view: memoryview, runs: list[tuple[int, int]], *, integer: bool) -> np.ndarray | None:
+    """The array whose top-level elements are the runs' text, each run parsed on its own."""
+    parts: list[np.ndarray] = []
+    for start, stop in runs:
+        document = _parse_document(b"".join((b"[", view[start:stop], b"]")))
+        part = _numeric_array(document, integer=integer) if isinstance(document, simdjson.Array) else None
+        del document  # the parser is reused for the next run only once no proxy into it is left
+        if part is None or (parts and part.shape[1:] != parts[0].shape[1:]):
+            return None
+        parts.append(part)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _parse_numeric(
+    body: Body,
+    model: type[CrossEntropyOptions],
+    *,
+    integer_labels: bool,
+    presliced: dict[str, np.ndarray] | None = None,
+) -> tuple[CrossEntropyOptions, Decoded] | None:
+    """simdjson's parse with nested numeric arrays straight into NumPy; ``presliced`` arrays stand in for
+    their placeholders, each of which must be found as the value of its own top-level key."""
+    presliced = dict(presliced or {})
     document = _parse_document(body)
     if document is None:
         return None
@@ -140,7 +184,10 @@ def _parse_numeric(
     value = None
     for key in keys:
         value = document[key]
-        if key in ARRAY_FIELDS and isinstance(value, simdjson.Array):
+        if key in presliced and value == _placeholder(key)[1:-1].decode():
+            arrays[key] = presliced.pop(key)
+            plain[key] = []
+        elif key in ARRAY_FIELDS and isinstance(value, simdjson.Array):
             array = _numeric_array(value, integer=integer_labels and key == "labels")
             if array is None:
                 return None
@@ -151,13 +198,15 @@ def _parse_numeric(
         else:
             plain[key] = value
     del document, value  # the thread's parser may only be reused once no proxy into it is left
+    if presliced:
+        return None  # a placeholder stood somewhere else than under its own key
     try:
         return model.model_validate(plain, strict=True), arrays
     except ValidationError:
         return None
 
 
-def _parse_document(body: bytes | bytearray) -> Any:
+def _parse_document(body: Body) -> Any:
     """The parsed document, from this thread's parser (reusing its buffers saves page faults on every
     large body); ``None`` for what simdjson does not accept (NaN literals, big integers, bad JSON)."""
     for attempt in range(2):
@@ -165,7 +214,7 @@ def _parse_document(body: bytes | bytearray) -> Any:
         if parser is None or attempt:
             parser = _local.parser = simdjson.Parser()
         try:
-            return parser.parse(body)
+            return parser.parse(memoryview(body) if isinstance(body, mmap.mmap) else body)
         except RuntimeError:  # big integers, or proxies of an earlier document still alive: fresh parser
             continue
         except (ValueError, TypeError):
