@@ -13,7 +13,7 @@ from .api.request_id import RequestIdMiddleware
 from .api.routes import cross_entropy, health, info
 from .config import Settings, get_settings
 from .lifecycle import readiness
-from .memory import retain_freed_memory
+from .memory import freeze_startup_objects, retain_freed_memory
 from .observability import instrument
 
 DESCRIPTION = (
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         retain_freed_memory()
+        freeze_startup_objects()
         readiness.mark_ready()
         yield
 

@@ -1,4 +1,5 @@
-"""Keep freed large buffers in the process rather than handing them back to the OS after every request.
+"""Memory habits for a server of large requests: keep freed large buffers in the process, and keep the
+garbage collector off the objects that live as long as the process.
 
 By default glibc returns big allocations (mmap'd above its threshold) to the kernel when they are freed,
 so every large request faults its body, its arrays and its temporaries in again, page by page. Raising the
@@ -9,6 +10,7 @@ its largest request (bounded by the body and element limits).
 from __future__ import annotations
 
 import ctypes
+import gc
 import sys
 
 M_TRIM_THRESHOLD = -1
@@ -30,3 +32,13 @@ def retain_freed_memory() -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(
         mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
     )
+
+
+def freeze_startup_objects() -> int:
+    """Move every object alive after start-up (the app, its routes, schemas, modules) out of the
+    collector's reach; returns how many. A full collection otherwise walks them all — ~60 000 objects,
+    ~40 ms with the GIL held on this machine — and stalls the event loop that long whenever requests'
+    allocations trigger one."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()

@@ -50,9 +50,9 @@ async def read_body(request: Request, limit: int) -> Body:
     """The whole body; 413 as soon as the declared or the streamed size passes ``limit``.
 
     With a declared length the chunks are copied into one buffer as they arrive, so the body is held once
-    rather than once as chunks and again joined. A body too large for malloc to keep (it would map fresh
-    pages and zero them all at once, ~20 ms for 40 MB on the event loop) gets an anonymous mapping of its
-    own instead, whose pages are faulted in chunk by chunk as the copies land."""
+    rather than once as chunks and again joined. A body too large for malloc to keep gets an anonymous
+    mapping of its own: malloc would map fresh pages too, and zero them all at once on the event loop
+    (20-40 ms for 40 MB here); a mapping's pages fault in chunk by chunk as the copies land instead."""
     declared = request.headers.get("content-length")
     if declared is None or not declared.isdigit():  # chunked transfer encoding: no size known up front
         chunks: list[bytes] = []

@@ -9,7 +9,7 @@ The anchor is the row's largest logit (the textbook stable shift) unless the cal
 sparse loss anchors at the target, which saves the maximum pass and makes the loss simply ``log s``.
 Either way the anchor's term is ``exp(0) = 1`` exactly, so it is left out of the sum and added back
 exactly: ``log s = log1p(Σ_{c≠a} exp(d_c))``. The remaining terms are all positive, so a sum in the
-compute dtype (one BLAS pass, torch's own accumulation) keeps its error relative to them, and a confident
+compute dtype (a BLAS dot per row, as torch accumulates) keeps its error relative to them, and a confident
 prediction's tiny loss keeps its relative accuracy — which rounding ``1 + tiny`` in float32 would erase.
 With a supplied anchor and no weights even the shift pass goes: ``Σ_{c≠a} exp(z_c)`` is summed as it
 is and scaled by ``exp(−z_a)`` in float64. Rows where that overflows or underflows, or where a supplied
