@@ -16,11 +16,20 @@ from bench.common import REPO_ROOT, bench_env, stage_args, write_result
 STAGES = ("machine", "core", "http_load", "memory", "responsiveness", "profiling")
 
 
+# The run's own outputs: a change anywhere else means the code measured is not the commit's.
+_OUTPUTS = ("bench/results", "bench/README.md", "bench/throughput.png")
+
+
 def _revision() -> str:
-    """The commit measured, "-dirty" when the work tree has changes."""
-    cmd = ["git", "describe", "--always", "--dirty", "--exclude", "*"]
-    out = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    return out.stdout.strip() or "unknown"
+    """The commit measured, "-dirty" when the work tree has changes other than the bench's outputs."""
+    head = _git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = _git("status", "--porcelain", "--", ".", *(f":(exclude){path}" for path in _OUTPUTS))
+    return head + ("-dirty" if changed else "")
+
+
+def _git(*args: str) -> str:
+    out = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    return out.stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> None:
