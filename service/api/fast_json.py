@@ -138,14 +138,14 @@ def _parse_sliced(
         if array is None:
             return None
         presliced[name] = array
-        pieces += [view[done : span.start], _placeholder(name)]
+        pieces += [view[done : span.start], f'"{_placeholder(name)}"'.encode()]
         done = span.end + 1
     pieces.append(view[done:])
     return _parse_numeric(b"".join(pieces), model, integer_labels=integer_labels, presliced=presliced)
 
 
-def _placeholder(name: str) -> bytes:
-    return f'"@sliced-{name}@"'.encode()  # '@' is not a number, so no real array equals it
+def _placeholder(name: str) -> str:
+    return f"@sliced-{name}@"  # a string stands where an array of numbers did: no real array equals it
 
 
 def _array_from_runs(view: memoryview, runs: list[tuple[int, int]], *, integer: bool) -> np.ndarray | None:
@@ -184,7 +184,7 @@ def _parse_numeric(
     value = None
     for key in keys:
         value = document[key]
-        if key in presliced and value == _placeholder(key)[1:-1].decode():
+        if key in presliced and value == _placeholder(key):
             arrays[key] = presliced.pop(key)
             plain[key] = []
         elif key in ARRAY_FIELDS and isinstance(value, simdjson.Array):

@@ -77,11 +77,11 @@ def large_arrays(
         value = skip_whitespace(body, colon + 1)
         if body[value : value + 1] != b"[":
             continue
-        span = _array_span(body, value, run_bytes)
-        if span is None or key.decode() in found:
+        span, name = _array_span(body, value, run_bytes), key.decode()
+        if span is None or name in found:
             return None
         if span.end - span.start >= min_bytes:
-            found[key.decode()] = span
+            found[name] = span
         at = span.end + 1
     return found
 

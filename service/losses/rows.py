@@ -89,8 +89,9 @@ def logsumexp_terms(
         shift=np.empty(rows, dtype=z.dtype),
         log_s=np.empty(rows, dtype=np.float64),
         dots=[np.empty(rows, dtype=np.float64) for _ in weights],
-        weight_sums=[np.empty(rows, dtype=np.float64) for _ in weights],
-        weight_min=np.full(len(weights), np.inf),
+        # A class-weight vector's are the same for every row: taken once here, not block by block.
+        weight_sums=[np.full(rows, q.sum() if q.ndim == 1 else np.nan) for q in weights],
+        weight_min=np.array([q.min() if q.ndim == 1 else np.inf for q in weights], dtype=np.float64),
     )
     block_rows = max(1, BLOCK_ELEMENTS // max(classes, 1))
     buffer = np.empty((min(block_rows, rows), classes), dtype=z.dtype)
@@ -127,9 +128,9 @@ def _block_terms(
     for i, q in enumerate(weights):
         qb = q if q.ndim == 1 else q[at]
         terms.dots[i][at] = _weighted_row_sum(d, qb)
-        # Right after the weighted sums, while a weight matrix's block is still cached.
-        terms.weight_sums[i][at] = qb.sum() if q.ndim == 1 else row_dots(qb, np.ones(qb.shape[1], qb.dtype))
-        terms.weight_min[i] = min(terms.weight_min[i], qb.min(initial=np.inf))
+        if q.ndim == 2:  # right after the weighted sums, while the matrix's block is still cached
+            terms.weight_sums[i][at] = row_dots(qb, np.ones(qb.shape[1], qb.dtype))
+            terms.weight_min[i] = min(terms.weight_min[i], qb.min(initial=np.inf))
     d[positions, a] = -np.inf  # the anchor's term, exactly 1, is added back by log1p
     np.exp(d, out=d)
     terms.log_s[at] = np.log1p(row_dots(d, ones).astype(np.float64))

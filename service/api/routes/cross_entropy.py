@@ -28,11 +28,11 @@ INLINE_BODY_BYTES = 64 * 1024
 async def _respond(request: Request, evaluate: Callable[[Body, Settings], Answer]) -> Response:
     settings: Settings = request.app.state.settings
     check_media_type(request)
-    body = [await read_body(request, settings.max_body_bytes)]
-    if len(body[0]) <= INLINE_BODY_BYTES:
-        answer = evaluate(body[0], settings)
+    box = [await read_body(request, settings.max_body_bytes)]  # no name of ours keeps the body alive
+    if len(box[0]) <= INLINE_BODY_BYTES:
+        answer = evaluate(box[0], settings)
     else:
-        answer = await run_in_threadpool(_evaluate_and_free, evaluate, body, settings)
+        answer = await run_in_threadpool(_evaluate_and_free, evaluate, box, settings)
     request.state.elements = answer.elements
     return Response(answer.body, media_type="application/json")
 
