@@ -95,15 +95,17 @@ def logsumexp_terms(
     )
     block_rows = max(1, BLOCK_ELEMENTS // max(classes, 1))
     buffer = np.empty((min(block_rows, rows), classes), dtype=z.dtype)
+    ones = np.ones(classes, dtype=z.dtype)  # once: wide rows make blocks of a row or two
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for start in range(0, rows, block_rows):
             at = slice(start, min(rows, start + block_rows))
             a = None if anchor is None else anchor[at]
-            _block_terms(terms, z[at], buffer[: at.stop - start], at, a, weights)
+            _block_terms(terms, z[at], buffer[: at.stop - start], ones, at, a, weights)
         if anchor is not None:
             redo = np.flatnonzero(~np.isfinite(terms.log_s))
             if redo.size:
-                _block_terms(terms, z[redo], np.empty((redo.size, classes), z.dtype), redo, None, weights)
+                scratch = np.empty((redo.size, classes), z.dtype)
+                _block_terms(terms, z[redo], scratch, ones, redo, None, weights)
     return terms
 
 
@@ -111,16 +113,17 @@ def _block_terms(
     terms: RowTerms,
     block: np.ndarray,
     d: np.ndarray,
+    ones: np.ndarray,
     at: slice | np.ndarray,
     anchor: np.ndarray | None,
     weights: tuple[np.ndarray, ...],
 ) -> None:
     """Fill the rows ``at`` of ``terms`` from ``block``, which holds them, anchored at ``anchor`` (the
-    block's own class ids) or at each row's maximum, using ``d`` as scratch."""
+    block's own class ids) or at each row's maximum, using ``d`` as scratch and ``ones`` (a row of 1s in
+    the block's dtype) for the row sums."""
     a = block.argmax(axis=1) if anchor is None else anchor
     positions = np.arange(len(block))
     shift = terms.shift[at] = block[positions, a]
-    ones = np.ones(block.shape[1], dtype=d.dtype)
     if anchor is not None and not weights:
         terms.log_s[at] = _unshifted_log_s(block, d, positions, a, shift, ones)
         return
@@ -129,7 +132,7 @@ def _block_terms(
         qb = q if q.ndim == 1 else q[at]
         terms.dots[i][at] = _weighted_row_sum(d, qb)
         if q.ndim == 2:  # right after the weighted sums, while the matrix's block is still cached
-            terms.weight_sums[i][at] = row_dots(qb, np.ones(qb.shape[1], qb.dtype))
+            terms.weight_sums[i][at] = row_dots(qb, ones)
             terms.weight_min[i] = min(terms.weight_min[i], qb.min(initial=np.inf))
     d[positions, a] = -np.inf  # the anchor's term, exactly 1, is added back by log1p
     np.exp(d, out=d)
