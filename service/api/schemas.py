@@ -94,7 +94,9 @@ class CrossEntropyOptions(StrictModel):
     precision: Literal["float32", "float64"] | None = Field(
         None,
         description="compute precision; null = the data's own (JSON numbers: float64; a Tensor: its "
-        "dtype, float16/bfloat16 upcast to float32). Sums are always accumulated in float64",
+        "dtype, float16/bfloat16 upcast to float32). Sums over examples (every reduction and statistic) "
+        "are always accumulated in float64; within a float32 row the log-sum-exp's terms are summed in "
+        "float32 (a BLAS dot per row, as torch does; ≤ 2e-7 relative error measured)",
     )
     per_example: bool = Field(True, description="return the per-example `losses`")
 

@@ -24,7 +24,9 @@ CONVENTIONS = {
     "zero_denominator": "loss is null with a warning, never NaN or a silent 0",
     "label_smoothing": "PyTorch's formula for class ids: (1-ε)·w_y·nll + ε/C·Σ_c w_c·(−log p_c)",
     "probabilities": "Keras from_logits=False: rows renormalised, then clipped to [epsilon, 1-epsilon]",
-    "precision": "sums are accumulated in float64; float16/bfloat16 Tensors are computed in float32",
+    "precision": "reductions and statistics are accumulated in float64; a float32 row's log-sum-exp sums "
+    "its terms in float32 (a BLAS dot per row, as torch does); float16/bfloat16 Tensors are computed in "
+    "float32",
     "non_finite": "NaN and +inf are rejected; -inf logits mask classes",
 }
 
