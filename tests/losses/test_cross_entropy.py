@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import math
 
 import numpy as np
 import pytest
@@ -104,6 +105,21 @@ def test_float32_losses_keep_their_relative_accuracy(row: list[float]) -> None:
     assert sparse_cross_entropy(logits, np.array([0])).loss == pytest.approx(expected, rel=1e-6)
     one_hot = np.array([[1.0, 0.0, 0.0]], dtype=np.float32)
     assert categorical_cross_entropy(logits, one_hot).loss == pytest.approx(expected, rel=1e-6)
+
+
+def test_float32_wide_rows_keep_the_relative_accuracy_of_a_confident_loss() -> None:
+    # 128 000 classes summed in float32 (a BLAS dot per row): about 1e-6 relative (documented), for a
+    # loss of about 1e-6 itself; the reference sums the same float32 logits in float64.
+    logits = (np.random.default_rng(7).standard_normal((2, 128_000)) * 3).astype(np.float32)
+    logits[:, 5] = 30.0
+    others = np.delete(logits.astype(np.float64), 5, axis=1) - 30.0
+    expected = np.array([math.log1p(math.fsum(np.exp(row))) for row in others])
+    got = sparse_cross_entropy(logits, np.array([5, 5]), reduction="none").losses
+    np.testing.assert_allclose(got, expected, rtol=5e-6)
+    one_hot = np.zeros_like(logits)
+    one_hot[:, 5] = 1.0
+    got = categorical_cross_entropy(logits, one_hot, reduction="none").losses
+    np.testing.assert_allclose(got, expected, rtol=5e-6)
 
 
 def test_float32_smoothing_keeps_accuracy_when_a_wrong_class_dominates() -> None:
