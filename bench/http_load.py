@@ -57,7 +57,7 @@ class Target:
         return max(plan.min_requests + connections, math.ceil(plan.run_s / self.seconds_per_request))
 
 
-def _seconds_per_request(server: servers.Server, payload: HttpPayload) -> float:
+def seconds_per_request(server: servers.Server, payload: HttpPayload) -> float:
     """One request's time from a few sequential ones, to size the runs."""
     result = run_load(server.sparse_url, payload.body, _CALIBRATION_REQUESTS, 1, cap_s=60.0)
     return result.seconds / result.requests
@@ -122,7 +122,7 @@ def run(quick: bool, out_dir: Path) -> Path:
                 # The peer takes only plain JSON, as typical services do.
                 for server in (service, peer) if form == "json" else (service,):
                     servers.post_checked(server, payload)  # warm-up and correctness check
-                    targets.append(Target(server, payload, _seconds_per_request(server, payload)))
+                    targets.append(Target(server, payload, seconds_per_request(server, payload)))
         runs = measure(targets, plan)
     summary = {
         key: {

@@ -168,6 +168,22 @@ def responsiveness_section(responsiveness: dict[str, Any]) -> str:
     return table(["server/form/large payload", "polls", "p50 ms", "p99 ms", "max ms"], rows)
 
 
+def floor_section(floor: dict[str, Any] | None) -> str:
+    if not floor:
+        return "No floor results in this run."
+    rows = []
+    for key, m in floor["summary"].items():
+        app, form, payload = key.split("/")
+        rows.append([app, payload.replace("x", "×"), form, f"{m['rps']:.1f}", f"{m['p50_us'] / 1e3:.2f}"])
+    ratios = [[app, f"{value:.2f}×"] for app, value in floor["tensor_vs_service_json"].items()]
+    return (
+        table(["app", "payload", "form", "req/s", "p50 ms"], rows)
+        + "\n\nEach app's 1024×1000 Tensor throughput over the service's 1024×1000 JSON throughput "
+        "(per round, median) — the issue's 12× target is this ratio for the service:\n\n"
+        + table(["app", "Tensor / service JSON"], ratios)
+    )
+
+
 def _listing(entries: list[list[Any]]) -> str:
     return "\n".join(f"- {share * 100:.1f} % `{frame}`" for frame, share in entries)
 
@@ -233,6 +249,8 @@ def write(out_dir: Path, readme: Path, chart_path: Path) -> None:
     http = read_result(out_dir, "http")
     memory = read_result(out_dir, "memory")
     responsiveness = read_result(out_dir, "responsiveness")
+    floor = read_result(out_dir, "floor")
+    floor_rounds = floor["rounds"] if floor else 0
     verdicts = (
         targets.core_verdicts(core)
         + targets.http_verdicts(http)
@@ -314,6 +332,18 @@ steady state.
 repeated {responsiveness["bursts"]} times and pooled.
 
 {responsiveness_section(responsiveness)}
+
+## 5. The floor: what uvicorn allows at all
+
+Bare ASGI apps (`bench/floor_apps.py`) under the same uvicorn options, side by side with the service,
+c=1, {floor_rounds} rounds alternating: `bare-read` only receives the body; `bare-body` copies it into one
+buffer with the service's `read_body`; `bare-hop` adds a no-op thread hop; `bare-inline` and
+`bare-thread` add the service's own evaluation (`service/api/evaluation.py`), on the event loop or on a
+worker thread. The service evaluates bodies up to 64 KiB inline and larger ones on a worker thread, so
+its peers are `bare-inline` for 256×10 and `bare-thread` for the Tensor body; what those lack against it
+is FastAPI, the two middlewares and the access log.
+
+{floor_section(floor)}
 
 ## Where the time goes (py-spy)
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from bench import report
 from bench.common import REPO_ROOT, bench_env, stage_args, write_result
 
-STAGES = ("machine", "core", "http_load", "memory", "responsiveness", "profiling")
+STAGES = ("machine", "core", "http_load", "floor", "memory", "responsiveness", "profiling")
 
 
 # The run's own outputs: a change anywhere else means the code measured is not the commit's.

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,9 @@ from bench.payloads import HttpPayload
 
 SERVICE_APP = "service.main:app"
 PEER_APP = "bench.peers.typical_fastapi:app"
-APPS = {"service": SERVICE_APP, "peer": PEER_APP}
+# The floor bench's bare apps (bench/floor_apps.py), one more of the service's steps each.
+BARE_STEPS = ("read", "body", "hop", "inline", "thread")
+APPS = {"service": SERVICE_APP, "peer": PEER_APP} | {f"bare-{s}": f"bench.floor_apps:{s}" for s in BARE_STEPS}
 SPARSE_PATH = "/v1/cross-entropy/sparse"
 
 _STARTUP_TIMEOUT_S = 60.0
@@ -80,6 +82,13 @@ def running(name: str, log_dir: Path) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def running_all(names: list[str], log_dir: Path) -> Iterator[list[Server]]:
+    """`running` for several apps at once, side by side."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(running(name, log_dir)) for name in names]
 
 
 def post_checked(server: Server, payload: HttpPayload) -> float:

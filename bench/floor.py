@@ -1,0 +1,80 @@
+"""Floor bench: how fast uvicorn lets any app answer these requests, step by step, beside the service.
+
+Bare ASGI apps (`bench/floor_apps.py`) each add one of the service's steps, with the service's own
+code: reading the body, copying it into one buffer, a thread hop, the evaluation. They run side by
+side with the service on 127.0.0.1 under the same uvicorn options, at c=1, alternating within each
+round. The gap between the last bare app and the service is FastAPI, the middleware and the access
+log; the bare apps' Tensor throughput over the service's JSON throughput is as high as the
+Tensor-over-JSON ratio could go with this server on this machine.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import servers
+from bench.common import stage_args, write_result
+from bench.http_load import Plan, Target, load, seconds_per_request
+from bench.payloads import HttpPayload, http_payload
+from bench.stats import median
+
+FULL = Plan(rounds=3, run_s=1.5, min_requests=6, cap_s=10.0)
+QUICK = Plan(rounds=1, run_s=0.2, min_requests=0, cap_s=2.0)
+# (rows, classes, form): a small JSON body and the Tensor body of the issue's 12x target.
+PAYLOADS = ((256, 10, "json"), (1024, 1000, "tensor"))
+# The target ratio's denominator, measured here too so that every ratio comes from one stage.
+DENOMINATOR = (1024, 1000, "json")
+NAMES = [f"bare-{step}" for step in servers.BARE_STEPS] + ["service"]
+
+
+def _check(server: servers.Server, payload: HttpPayload) -> None:
+    """The apps that evaluate must give the float64 loss; the others answer the body's size."""
+    if server.name in ("bare-inline", "bare-thread", "service"):
+        servers.post_checked(server, payload)
+        return
+    answer = httpx.post(server.sparse_url, content=payload.body, timeout=servers.REQUEST_TIMEOUT_S)
+    if answer.text != str(len(payload.body)):
+        raise RuntimeError(f"{server.name} answered {answer.text[:100]!r}, not the body's size")
+
+
+def run(quick: bool, out_dir: Path) -> Path:
+    plan = QUICK if quick else FULL
+    logs = out_dir / "logs"
+    with servers.running_all(NAMES, logs) as running:
+        targets = []
+        for rows, classes, form in (*PAYLOADS, DENOMINATOR):
+            payload = http_payload(rows, classes, form)
+            for server in running if (rows, classes, form) != DENOMINATOR else running[-1:]:
+                _check(server, payload)
+                targets.append(Target(server, payload, seconds_per_request(server, payload)))
+        runs: dict[str, list[dict[str, Any]]] = {t.key: [] for t in targets}
+        for round_index in range(plan.rounds):
+            for target in targets if round_index % 2 == 0 else targets[::-1]:
+                runs[target.key].append(load(target, 1, plan))
+                print(f"floor {target.key}: {runs[target.key][-1]['rps']:.1f} req/s", flush=True)
+    json_rps = [r["rps"] for r in runs["service/json/1024x1000"]]
+    data = {
+        "rounds": plan.rounds,
+        "summary": {
+            key: {metric: median([r[metric] for r in results]) for metric in ("rps", "p50_us")}
+            for key, results in runs.items()
+        },
+        # Per round, then the median: each app's Tensor throughput over the service's JSON throughput.
+        "tensor_vs_service_json": {
+            name: median(
+                [r["rps"] / j for r, j in zip(runs[f"{name}/tensor/1024x1000"], json_rps, strict=True)]
+            )
+            for name in NAMES
+        },
+        "runs": runs,
+    }
+    return write_result(out_dir, "floor", data)
+
+
+def main(argv: list[str] | None = None) -> None:
+    run(*stage_args(__doc__ or "", argv))
+
+
+if __name__ == "__main__":
+    main()
