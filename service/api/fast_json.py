@@ -15,6 +15,7 @@ bytes), which gives the precise problem. Both paths therefore agree on every bod
 
 from __future__ import annotations
 
+import math
 import mmap
 import threading
 from typing import Any
@@ -232,7 +233,7 @@ def _numeric_array(value: Any, *, integer: bool) -> np.ndarray | None:
         )
     except (TypeError, ValueError):  # a non-number, a float where an integer belongs, an overflow
         return None
-    if flat.size != int(np.prod(shape)):  # deeper nesting than the first elements showed
+    if flat.size != math.prod(shape):  # deeper nesting than the first elements showed
         return None
     return flat.reshape(shape)
 

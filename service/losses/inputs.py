@@ -6,6 +6,7 @@ so a caller can point at the exact number that is wrong.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,8 +133,8 @@ def _reshape_hint(
                 return f'labels fit if the class axis is {other}: set "axis": {other}' + (
                     " (PyTorch's (N, C, d1, ...) layout)" if other == 1 else ""
                 )
-    size = int(np.prod(target, dtype=np.int64))
-    if int(np.prod(labels_shape, dtype=np.int64)) == size and labels_shape != target:
+    size = math.prod(target)
+    if math.prod(labels_shape) == size and labels_shape != target:
         return f"labels have the right number of elements: reshape them to {_fmt(target)}"
     if len(labels_shape) == 1 and labels_shape[0] == pred.num_classes and size == 1:
         return (
@@ -247,7 +248,7 @@ def sample_weights(
     warnings: list[LossWarning],
 ) -> np.ndarray:
     """Per-row sample weights (float64), broadcast with NumPy rules to the per-example shape."""
-    rows = int(np.prod(example_shape, dtype=np.int64))
+    rows = math.prod(example_shape)
     if sample_weight is None:
         return np.ones(rows, dtype=np.float64)
     weights = np.asarray(sample_weight, dtype=np.float64)
