@@ -9,13 +9,12 @@ Tensor-over-JSON ratio could go with this server on this machine.
 """
 
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from bench import servers
 from bench.common import stage_args, write_result
-from bench.http_load import Plan, Target, load, seconds_per_request
+from bench.http_load import Plan, Target, measure, seconds_per_request
 from bench.payloads import HttpPayload, http_payload
 from bench.stats import median
 
@@ -48,11 +47,7 @@ def run(quick: bool, out_dir: Path) -> Path:
             for server in running if (rows, classes, form) != DENOMINATOR else running[-1:]:
                 _check(server, payload)
                 targets.append(Target(server, payload, seconds_per_request(server, payload)))
-        runs: dict[str, list[dict[str, Any]]] = {t.key: [] for t in targets}
-        for round_index in range(plan.rounds):
-            for target in targets if round_index % 2 == 0 else targets[::-1]:
-                runs[target.key].append(load(target, 1, plan))
-                print(f"floor {target.key}: {runs[target.key][-1]['rps']:.1f} req/s", flush=True)
+        runs = measure(targets, plan, concurrency=(1,), stage="floor")
     json_rps = [r["rps"] for r in runs["service/json/1024x1000"]]
     data = {
         "rounds": plan.rounds,

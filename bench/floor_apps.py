@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from service.api.body import read_body
+from service.api.body import Body, read_body
 from service.api.evaluation import sparse
 from service.config import Settings, get_settings
 from service.memory import retain_freed_memory
@@ -63,21 +63,25 @@ async def _read(scope: Scope, receive: Receive, settings: Settings) -> bytes:
     return b"%d" % size
 
 
+async def _service_body(scope: Scope, receive: Receive, settings: Settings) -> Body:
+    """The body as the service reads it."""
+    return await read_body(Request(scope, receive), settings.max_body_bytes)
+
+
 async def _body(scope: Scope, receive: Receive, settings: Settings) -> bytes:
-    return b"%d" % len(await read_body(Request(scope, receive), settings.max_body_bytes))
+    return b"%d" % len(await _service_body(scope, receive, settings))
 
 
 async def _hop(scope: Scope, receive: Receive, settings: Settings) -> bytes:
-    body = await read_body(Request(scope, receive), settings.max_body_bytes)
-    return b"%d" % await run_in_threadpool(len, body)
+    return b"%d" % await run_in_threadpool(len, await _service_body(scope, receive, settings))
 
 
 async def _inline(scope: Scope, receive: Receive, settings: Settings) -> bytes:
-    return sparse(await read_body(Request(scope, receive), settings.max_body_bytes), settings).body
+    return sparse(await _service_body(scope, receive, settings), settings).body
 
 
 async def _thread(scope: Scope, receive: Receive, settings: Settings) -> bytes:
-    body = await read_body(Request(scope, receive), settings.max_body_bytes)
+    body = await _service_body(scope, receive, settings)
     return (await run_in_threadpool(sparse, body, settings)).body
 
 

@@ -96,16 +96,19 @@ def ratio_summary(runs: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
     return ratios
 
 
-def measure(targets: list[Target], plan: Plan) -> dict[str, list[dict[str, Any]]]:
+def measure(
+    targets: list[Target], plan: Plan, concurrency: tuple[int, ...] = CONCURRENCY, stage: str = "http"
+) -> dict[str, list[dict[str, Any]]]:
+    """Every target at every concurrency once a round, the order alternating between rounds."""
     runs: dict[str, list[dict[str, Any]]] = {t.key: [] for t in targets}
     for round_index in range(plan.rounds):
         ordered = targets if round_index % 2 == 0 else targets[::-1]
-        for c in CONCURRENCY:
+        for c in concurrency:
             for target in ordered:
                 stats = load(target, c, plan)
                 stats["round"] = round_index
                 runs[target.key].append(stats)
-                print(f"http {target.key} c={c}: {stats['rps']:.1f} req/s", flush=True)
+                print(f"{stage} {target.key} c={c}: {stats['rps']:.1f} req/s", flush=True)
     return runs
 
 
