@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import math
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -11,7 +12,7 @@ import pybase64
 
 from .pointers import pointer
 from .problems import ProblemError, clip, item
-from .schemas import Tensor
+from .schemas import NESTED_MAX_RANK, Tensor
 
 # Tensor dtypes as NumPy reads their little-endian bytes; bfloat16 arrives as raw 16-bit words.
 TENSOR_DTYPES: dict[str, np.dtype] = {
@@ -24,6 +25,23 @@ TENSOR_DTYPES: dict[str, np.dtype] = {
 }
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 INT_DTYPES = ("int32", "int64")
+
+
+@dataclass(frozen=True)
+class ArrayKind:
+    """What an array field holds: the Tensor dtypes it takes, whether its JSON numbers are integers
+    (class ids, read as int64), and whether it can be large enough for the fast paths."""
+
+    dtypes: tuple[str, ...]
+    integer: bool = False
+    bulk: bool = True
+
+
+PREDICTIONS = ArrayKind(FLOAT_DTYPES)
+CLASS_IDS = ArrayKind(INT_DTYPES, integer=True)
+TARGETS = ArrayKind(FLOAT_DTYPES + INT_DTYPES)
+WEIGHTS = ArrayKind(FLOAT_DTYPES)
+PER_CLASS = ArrayKind(FLOAT_DTYPES, bulk=False)  # one number per class: small, a plain list
 
 
 class SplicedTensor(NamedTuple):
@@ -177,7 +195,9 @@ def _first(value: Any, predicate: Any, path: tuple[int, ...] = ()) -> tuple[tupl
     return None
 
 
-def diagnose_nested(value: Any, *, field: str, integer: bool, max_rank: int = 4) -> ProblemError:
+def diagnose_nested(
+    value: Any, *, field: str, integer: bool, max_rank: int = NESTED_MAX_RANK
+) -> ProblemError:
     """Why a nested array is not a rectangular array of numbers: the first place it goes wrong."""
     kind = "an integer class id" if integer else "a number"
     level: list[tuple[tuple[int, ...], Any]] = [((), value)]

@@ -6,17 +6,18 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import get_args
 
 from rich.console import Console
 
-from service.evaluate.aggregate import REDUCTIONS, InconsistentAnswers
+from service.evaluate.aggregate import InconsistentAnswers
 from service.evaluate.client import ChunkError, RetryPolicy
-from service.evaluate.data import InputError, Mode, load_dataset
+from service.evaluate.data import InputError, load_dataset
 from service.evaluate.encoding import EncodingError
 from service.evaluate.output import print_failure, print_summary, progress_bar, write_json
 from service.evaluate.requests import RequestOptions
 from service.evaluate.runner import evaluate_async
+from service.families import FAMILIES
+from service.losses import REDUCTIONS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -54,12 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--probabilities", action="store_true", help="the predictions are probabilities")
     data.add_argument(
         "--mode",
-        choices=get_args(Mode),
+        choices=[family.short_name for family in FAMILIES],
         help="endpoint (default: categorical when labels have the predictions' shape, else sparse)",
     )
 
     body = parser.add_argument_group("request options (as in the request body)")
-    body.add_argument("--reduction", choices=[*REDUCTIONS, "none"], default="mean")
+    body.add_argument("--reduction", choices=REDUCTIONS, default="mean")
     body.add_argument("--axis", type=int, help="class axis of the predictions (default -1)")
     body.add_argument("--class-weight", type=_class_weight, help="C comma-separated weights")
     body.add_argument("--label-smoothing", type=float)
