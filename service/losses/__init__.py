@@ -11,7 +11,15 @@
 from .categorical import categorical_cross_entropy
 from .errors import Issue, LossInputError, LossWarning
 from .inputs import OPTION_BOUNDS
-from .result import REDUCTIONS, STATISTICS, LossResult, Reduction, Statistics, reduce_statistics
+from .result import (
+    REDUCTIONS,
+    STATISTICS,
+    LossResult,
+    MetricResult,
+    Reduction,
+    Statistics,
+    reduce_statistics,
+)
 from .sparse import sparse_cross_entropy
 
 __all__ = [
@@ -22,6 +30,7 @@ __all__ = [
     "LossInputError",
     "LossResult",
     "LossWarning",
+    "MetricResult",
     "Reduction",
     "Statistics",
     "categorical_cross_entropy",

@@ -40,6 +40,15 @@ class StatisticsView:
 
 
 @dataclass(frozen=True)
+class MetricResult:
+    """A metric's value (``None`` where its total is 0, or it overflows) and its sufficient statistics:
+    sums by name — numbers, or 1-D arrays for per-bin sums — that combine across requests by adding."""
+
+    value: float | None
+    statistics: Mapping[str, float | np.ndarray]
+
+
+@dataclass(frozen=True)
 class LossResult(StatisticsView):
     """Per-example weighted losses plus the sufficient statistics of every reduction.
 
@@ -56,6 +65,7 @@ class LossResult(StatisticsView):
     statistics: Statistics
     precision: str
     warnings: list[LossWarning] = field(default_factory=list)
+    metrics: Mapping[str, MetricResult] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, ...]:
