@@ -15,9 +15,9 @@ import numpy as np
 from pydantic import ValidationError
 
 from ..families import Family
-from . import fast_json
-from .body import Body
-from .decoding import PREDICTIONS, SplicedTensor, decode
+from . import fast_json, json_slices
+from .body import Body, count_byte, count_empty_arrays
+from .decoding import PREDICTIONS, SplicedTensor, check_size, decode
 from .pointers import pointer
 from .problems import ProblemError, item
 from .request_errors import translate
@@ -45,6 +45,7 @@ class Parsed:
 
 
 def parse(body: Body, family: Family, *, max_elements: int) -> Parsed:
+    _check_element_limits(body, family, max_elements)
     request, decoded = _validate(body, family)
     predictions = _predictions_field(request, family)
     arrays: dict[str, np.ndarray | float] = {}
@@ -64,6 +65,24 @@ def parse(body: Body, family: Family, *, max_elements: int) -> Parsed:
         name: getattr(request, name) for name in type(request).model_fields if name not in family.arrays
     }
     return Parsed(options=options, arrays=arrays, predictions=predictions, nested=nested)
+
+
+def _check_element_limits(body: Body, family: Family, max_elements: int) -> None:
+    """413 before anything is parsed when a nested array holds more numbers than the limit.
+
+    In JSON text an array's commas number its elements minus one, plus one per empty sub-array, at any
+    nesting: so a body with fewer commas than the limit has no array over it (one count at memchr speed),
+    and otherwise each array's own commas, counted in its span of text, give its exact size. Bodies the
+    span finder does not take (escapes, repeated keys) are left to the parsers, after which ``decode``
+    counts again."""
+    if count_byte(body, b",") < max_elements:
+        return
+    names = [name for name, kind in family.arrays.items() if kind.bulk]
+    spans = json_slices.large_arrays(body, names, min_bytes=0, run_bytes=len(body))
+    for name, span in (spans or {}).items():
+        commas = count_byte(body, b",", span.start, span.end)
+        if commas >= max_elements:
+            check_size(commas + 1 - count_empty_arrays(body, span.start, span.end), name, max_elements)
 
 
 def _validate(body: Body, family: Family) -> tuple[Any, fast_json.Decoded]:

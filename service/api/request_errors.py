@@ -11,7 +11,7 @@ from ..families import Family, with_paths
 from .decoding import diagnose_nested
 from .pointers import pointer
 from .problems import ProblemError, clip, item
-from .schemas import Tensor
+from .schemas import NESTED_MAX_RANK, TENSOR_MAX_RANK, Tensor
 
 # Names users bring from TensorFlow, Keras and PyTorch, and the field that does that job here.
 LIBRARY_NAMES: dict[str, str] = {
@@ -120,11 +120,15 @@ def _diagnose_array(body: bytes | bytearray, field: str, *, integer: bool) -> Pr
                 item("invalid_field", pointer(field, *e["loc"]), e["msg"])
                 for e in tensor_error.errors(include_url=False)
             ]
+            too_deep = any(e["loc"] == ("shape",) and e["type"] == "too_long" for e in tensor_error.errors())
             return ProblemError(
                 "invalid_field",
                 f"{field} is not a valid Tensor: {items[0]['pointer']}: {items[0]['message']}",
                 errors=items,
-                hint='a Tensor is {"dtype": ..., "shape": [...], "data": "<base64>"}',
+                hint=f"a Tensor's shape has at most {TENSOR_MAX_RANK} dimensions (nested arrays: rank 1 to "
+                f"{NESTED_MAX_RANK})"
+                if too_deep
+                else 'a Tensor is {"dtype": ..., "shape": [...], "data": "<base64>"}',
             )
     return diagnose_nested(value, field=field, integer=integer)
 

@@ -192,8 +192,10 @@ class Problem(BaseModel):
 
 class Limits(BaseModel):
     max_body_bytes: int
-    max_elements: int
+    max_elements: int = Field(description="most elements in one array (nested or Tensor)")
     max_error_items: int
+    max_nested_rank: int = Field(description="nested JSON arrays have rank 1 to this")
+    max_tensor_rank: int = Field(description="a Tensor's shape has at most this many dimensions")
 
 
 class Info(BaseModel):
