@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,20 @@ def test_pages_render_without_a_network(tmp_path: Path) -> None:
         assert f'id="tag/cross-entropy/operation/{operation}"' in redoc, redoc[-2000:]
     assert "POST" in swagger
     assert "/v1/cross-entropy/sparse" in redoc
+
+
+@pytest.mark.slow
+def test_a_non_editable_install_ships_the_assets(tmp_path: Path) -> None:
+    """`pip install .` (the README's install, and the Dockerfile's) gets the files as package data."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(ROOT), "-w", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("loss_service-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = set(archive.namelist())
+    manifest = json.loads((docs.STATIC / "MANIFEST.json").read_text())
+    for name in [*manifest["files"], "MANIFEST.json"]:
+        assert f"service/api/static/{name}" in shipped, name
