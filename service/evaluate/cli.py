@@ -20,6 +20,13 @@ from service.families import FAMILIES
 from service.losses import REDUCTIONS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EPILOG = """examples:
+  loss-service evaluate data.npz --url http://127.0.0.1:8000 --ignore-index -100 -o result.json
+  loss-service evaluate logits.npy --labels labels.npy --sample-weight weights.npy --reduction sum
+  loss-service evaluate preds.jsonl --probabilities --class-weight 0.2,1,3 --json \\
+      --url http://replica-1:8000 --url http://replica-2:8000 --concurrency 8
+
+exit status: 0 done; 1 a chunk failed (its problem is printed); 2 unusable input or arguments."""
 
 
 def _weight(text: str) -> Path | float:
@@ -40,8 +47,10 @@ def _class_weight(text: str) -> tuple[float, ...]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="loss-service evaluate",
-        description="Evaluate softmax cross-entropy over a whole dataset, in chunks, against one "
+        description="Evaluate softmax cross-entropy over a whole dataset, in chunks, against one\n"
         "or more loss-service URLs; the chunks' answers are combined exactly.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data = parser.add_argument_group("data")
     data.add_argument(
