@@ -124,11 +124,13 @@ def binary_cross_entropy(
     pw = layout.along(pos_weight, "pos_weight", max_issues)
     sw = sample_weights(sample_weight, layout.pred.example_shape, max_issues=max_issues, warnings=warnings)
 
-    dtype = layout.pred.dtype
+    # Probabilities are clipped and logged in float64, as on the softmax endpoints: in float32 1 − 1e-7
+    # rounds to 0.99999988 and the two caps would differ (15.94 and 16.12).
+    dtype = layout.pred.dtype if from_logits else np.dtype(np.float64)
     t = y.astype(dtype)
     if label_smoothing:
         t = t * dtype.type(1.0 - label_smoothing) + dtype.type(label_smoothing / 2)
-    x = layout.pred.matrix
+    x = layout.pred.matrix.astype(dtype, copy=False)
     if from_logits:
         ell = _logit_terms(x, t, pw)
     else:
@@ -146,7 +148,7 @@ def binary_cross_entropy(
             code="non_finite_value",
             field=layout.pred.field,
             limit=max_issues,
-            describe=lambda p: (f"the loss of element {layout.index(p)} overflows {dtype.name}", None),
+            describe=lambda p: (f"the loss of element {layout.index(p)} overflows {dtype}", None),
             index_of=layout.index,
             hint="pos_weight times a huge logit exceeds the float range; compute in float64 or scale down",
         )
@@ -166,7 +168,7 @@ def binary_cross_entropy(
         example_shape=layout.pred.example_shape,
         num_classes=layout.num_classes,
         field=layout.pred.field,
-        precision=dtype.name,
+        precision=layout.pred.dtype.name,
         reduction=reduction,
         warnings=warnings,
     )
