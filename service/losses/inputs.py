@@ -24,7 +24,11 @@ SUM_TOLERANCE = 1e-3
 OPTION_BOUNDS: dict[str, dict[str, float]] = {
     "label_smoothing": {"ge": 0.0, "le": 1.0},
     "epsilon": {"gt": 0.0, "lt": 0.5},
+    "top_k": {"ge": 1},
+    "calibration_bins": {"ge": 1, "le": 1000},
+    "threshold": {"gt": 0.0, "lt": 1.0},
 }
+INTEGER_OPTIONS = ("top_k", "calibration_bins")
 _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "ge": operator.ge,
     "gt": operator.gt,
@@ -323,7 +327,8 @@ def check_option(ok: bool, field: str, message: str) -> None:
 
 
 def check_common_options(*, reduction: str, **options: float) -> None:
-    """The reduction's name and each numeric option within its :data:`OPTION_BOUNDS`."""
+    """The reduction's name and each numeric option within its :data:`OPTION_BOUNDS` (integer options,
+    ``top_k`` and ``calibration_bins``, must be integers)."""
     check_option(
         reduction in REDUCTIONS,
         "reduction",
@@ -331,6 +336,9 @@ def check_common_options(*, reduction: str, **options: float) -> None:
     )
     for name, value in options.items():
         bounds = OPTION_BOUNDS[name]
+        if name in INTEGER_OPTIONS:
+            whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
+            check_option(whole, name, f"{name} must be an integer, got {value!r}")
         inside = all(_COMPARISONS[op](value, bound) for op, bound in bounds.items())
         check_option(inside, name, f"{name} must be in {interval_text(bounds)}, got {value}")
 
