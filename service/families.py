@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from .api.decoding import CLASS_IDS, PER_CLASS, PREDICTIONS, TARGETS, WEIGHTS, ArrayKind
 from .api.schemas import CategoricalCrossEntropyRequest, FamilyRequest, SparseCrossEntropyRequest
 from .losses import LossResult, categorical_cross_entropy, sparse_cross_entropy
+from .losses.metrics import SOFTMAX_METRICS
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Family:
     ``name`` is the core function's name, the operationId and the evaluator's name for it. ``arrays``
     maps each array field of ``request`` to its kind; every other field is an option passed to
     ``compute`` under its own name. ``unknown_field_hints`` explain fields that belong elsewhere.
+    ``metrics`` names the metrics it computes beside the loss (its request's ``metrics`` field).
     """
 
     name: str
@@ -26,6 +28,7 @@ class Family:
     request: type[FamilyRequest]
     arrays: Mapping[str, ArrayKind]
     compute: Callable[..., LossResult]
+    metrics: tuple[str, ...] = ()
     unknown_field_hints: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -44,6 +47,7 @@ SPARSE = Family(
     request=SparseCrossEntropyRequest,
     arrays={**SOFTMAX_PREDICTIONS, "labels": CLASS_IDS, **WEIGHT_ARRAYS},
     compute=sparse_cross_entropy,
+    metrics=SOFTMAX_METRICS,
 )
 
 CATEGORICAL = Family(
@@ -53,6 +57,7 @@ CATEGORICAL = Family(
     request=CategoricalCrossEntropyRequest,
     arrays={**SOFTMAX_PREDICTIONS, "labels": TARGETS, **WEIGHT_ARRAYS},
     compute=categorical_cross_entropy,
+    metrics=SOFTMAX_METRICS,
     unknown_field_hints={
         "ignore_index": "ignore_index applies to class-id labels (sparse_cross_entropy); on "
         "/categorical leave an example out with sample_weight 0",

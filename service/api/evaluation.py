@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+import numpy as np
 import orjson
 
 from ..config import Settings
 from ..families import Family, with_paths
 from ..losses import STATISTICS, LossInputError, LossResult
+from ..losses.metrics import check_metric_names
 from .body import Body
 from .parsing import Parsed, parse
 from .pointers import element_pointer
@@ -38,6 +41,8 @@ def compute(family: Family, parsed: Parsed, *, max_issues: int) -> LossResult:
     predictions = arrays.pop(parsed.predictions)
     labels = arrays.pop("labels")
     options = {k: v for k, v in parsed.options.items() if k not in RESPONSE_OPTIONS}
+    # Checked against the family's declaration, so every endpoint names its own metrics alike.
+    check_metric_names(options.get("metrics", ()), family.metrics)
     return family.compute(
         predictions,
         labels,
@@ -84,4 +89,17 @@ def _serialise(result: LossResult, parsed: Parsed) -> bytes:
             for w in result.warnings
         ],
     )
+    if result.metrics:
+        body["metrics"] = {name: _metric(m.value, m.statistics) for name, m in result.metrics.items()}
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _metric(value: float | None, statistics: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"value", ...statistics}``; array-valued statistics (one entry per bin) are zipped into ``bins``,
+    one object per bin."""
+    out: dict[str, Any] = {"value": value}
+    per_bin = {key: np.asarray(v).tolist() for key, v in statistics.items() if np.ndim(v) == 1}
+    out.update((key, v) for key, v in statistics.items() if key not in per_bin)
+    if per_bin:
+        out["bins"] = [dict(zip(per_bin, slot, strict=True)) for slot in zip(*per_bin.values(), strict=True)]
+    return out

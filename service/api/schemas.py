@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..losses import OPTION_BOUNDS, Reduction
+from ..losses.metrics import DEFAULT_BINS, DEFAULT_TOP_K, SOFTMAX_METRICS
 
 # Nested JSON arrays are spelled out rank by rank below (no recursive schemas), so they stop at 4; a
 # Tensor's shape is a list, so it goes further.
@@ -115,6 +116,20 @@ class CrossEntropyOptions(StrictModel):
         "measured with 128 000 classes)",
     )
     per_example: bool = Field(True, description="return the per-example `losses`")
+    metrics: list[str] = Field(
+        default_factory=list,
+        description="metrics to compute beside the loss, with the example weights sample_weight × "
+        "[counted]: " + ", ".join(SOFTMAX_METRICS) + " (see the README's Metrics section)",
+        json_schema_extra={"items": {"type": "string", "enum": list(SOFTMAX_METRICS)}},
+    )
+    top_k: int = Field(
+        DEFAULT_TOP_K,
+        **bounds("top_k"),
+        description="k of top_k_accuracy: a hit iff the target's score ≥ the k-th largest (ties hit)",
+    )
+    calibration_bins: int = Field(
+        DEFAULT_BINS, **bounds("calibration_bins"), description="equal-width bins of calibration_error"
+    )
 
 
 class SparseCrossEntropyRequest(CrossEntropyOptions):
@@ -145,6 +160,31 @@ class ResponseWarning(BaseModel):
     pointer: str | None = Field(None, description="JSON Pointer into the request body")
 
 
+class CalibrationBin(BaseModel):
+    count: float = Field(description="Σ v of the examples in the bin")
+    confidence_sum: float = Field(description="Σ v·confidence")
+    correct_sum: float = Field(description="Σ v·[correct]")
+
+
+class MetricOut(BaseModel):
+    """A metric's value and its statistics (sums over the examples, weighted by v = sample_weight ×
+    [counted]); add the statistics of many responses to combine them exactly. Which statistics appear
+    depends on the metric."""
+
+    value: float | None = Field(description="null when the total is 0, or when perplexity overflows")
+    correct: float | None = Field(None, description="accuracy: Σ v·[prediction right]")
+    hits: float | None = Field(None, description="top_k_accuracy: Σ v·[target in the top k, ties included]")
+    k: int | None = Field(None, description="top_k_accuracy: the k used")
+    nll_sum: float | None = Field(None, description="perplexity: Σ v·(−log p_target), plain cross-entropy")
+    sum: float | None = Field(None, description="brier_score: Σ v·Σ_c (p_c − t_c)²")
+    total: float | None = Field(None, description="Σ v (accuracy, top_k_accuracy, perplexity, brier_score)")
+    bins: list[CalibrationBin] | None = Field(
+        None,
+        description="calibration_error: calibration_bins + 1 slots, slot ⌊c·n⌋ for confidence c < 1 and "
+        "slot n for c = 1",
+    )
+
+
 class CrossEntropyResponse(BaseModel):
     loss: float | None = Field(description="the reduced loss; null for 'none' or a zero denominator")
     reduction: Reduction
@@ -164,6 +204,9 @@ class CrossEntropyResponse(BaseModel):
     )
     precision: Literal["float32", "float64"]
     warnings: list[ResponseWarning]
+    metrics: dict[str, MetricOut] | None = Field(
+        None, description="the requested metrics by name; present when `metrics` was sent"
+    )
 
 
 class ProblemItem(BaseModel):
@@ -196,6 +239,13 @@ class Limits(BaseModel):
     max_error_items: int
 
 
+class EndpointInfo(BaseModel):
+    operation_id: str
+    path: str
+    options: dict[str, Any] = Field(description="each option with its default")
+    metrics: list[str] = Field(description="the metrics this endpoint computes")
+
+
 class Info(BaseModel):
     name: str
     version: str
@@ -205,6 +255,7 @@ class Info(BaseModel):
     reductions: list[Reduction]
     precisions: list[Literal["float32", "float64"]]
     conventions: dict[str, str]
+    endpoints: list[EndpointInfo]
 
 
 class Status(BaseModel):

@@ -116,7 +116,8 @@ def sparse_metrics(
     classes = rows.shape[-1]
     rows = rows.reshape(-1, classes).tolist()
     ids = np.asarray(labels).reshape(-1).tolist()
-    s = np.broadcast_to(np.asarray(1.0 if sample_weight is None else sample_weight, np.float64), len(ids))
+    weight = np.asarray(1.0 if sample_weight is None else sample_weight, np.float64)
+    s = np.broadcast_to(weight, np.shape(labels)).reshape(-1)
     probabilities, targets, weights, nll = [], [], [], []
     for row, y, w in zip(rows, ids, s.tolist(), strict=True):
         counted = ignore_index is None or y != ignore_index
