@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import numpy as np
 import orjson
 
 from ..config import Settings
 from ..families import Family, with_paths
 from ..losses import STATISTICS, LossInputError, LossResult
-from ..losses.metrics import check_metric_names
+from ..losses.metrics import check_metric_names, metric_json
 from .body import Body
 from .parsing import Parsed, parse
 from .pointers import element_pointer
@@ -90,16 +88,5 @@ def _serialise(result: LossResult, parsed: Parsed) -> bytes:
         ],
     )
     if result.metrics:
-        body["metrics"] = {name: _metric(m.value, m.statistics) for name, m in result.metrics.items()}
+        body["metrics"] = {name: metric_json(m.value, m.statistics) for name, m in result.metrics.items()}
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-def _metric(value: float | None, statistics: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"value", ...statistics}``; array-valued statistics (one entry per bin) are zipped into ``bins``,
-    one object per bin."""
-    out: dict[str, Any] = {"value": value}
-    per_bin = {key: np.asarray(v).tolist() for key, v in statistics.items() if np.ndim(v) == 1}
-    out.update((key, v) for key, v in statistics.items() if key not in per_bin)
-    if per_bin:
-        out["bins"] = [dict(zip(per_bin, slot, strict=True)) for slot in zip(*per_bin.values(), strict=True)]
-    return out

@@ -27,6 +27,9 @@ class RequestOptions:
     epsilon: float | None = None
     precision: str | None = None
     per_example: bool = False
+    metrics: tuple[str, ...] = ()
+    top_k: int | None = None
+    calibration_bins: int | None = None
 
     @property
     def wants_losses(self) -> bool:
@@ -46,6 +49,9 @@ class RequestOptions:
             "ignore_index": self.ignore_index,
             "epsilon": self.epsilon,
             "precision": self.precision,
+            "metrics": list(self.metrics) or None,
+            "top_k": self.top_k,
+            "calibration_bins": self.calibration_bins,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
         return body

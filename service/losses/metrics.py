@@ -126,6 +126,31 @@ def combine_statistics(name: str, parts: Sequence[MetricStatistics]) -> dict[str
     return combined
 
 
+def metric_json(value: float | None, statistics: MetricStatistics) -> dict[str, object]:
+    """``{"value", ...statistics}`` as JSON-ready Python numbers; array-valued statistics (one entry per
+    bin) are zipped into ``bins``, one object per bin."""
+    out: dict[str, object] = {"value": value}
+    per_bin = {key: np.asarray(v).tolist() for key, v in statistics.items() if np.ndim(v) == 1}
+    out.update((key, v) for key, v in statistics.items() if key not in per_bin)
+    if per_bin:
+        out["bins"] = [dict(zip(per_bin, slot, strict=True)) for slot in zip(*per_bin.values(), strict=True)]
+    return out
+
+
+def statistics_from_json(payload: Mapping[str, object]) -> dict[str, float | np.ndarray]:
+    """The inverse of :func:`metric_json`: the statistics, per-bin ones as arrays again."""
+    statistics: dict[str, float | np.ndarray] = {
+        key: value  # type: ignore[misc]
+        for key, value in payload.items()
+        if key not in ("value", "bins")
+    }
+    bins = payload.get("bins")
+    if isinstance(bins, list) and bins:
+        for key in bins[0]:
+            statistics[key] = np.array([slot[key] for slot in bins], dtype=np.float64)
+    return statistics
+
+
 # --- options ---------------------------------------------------------------------------------------------
 
 
