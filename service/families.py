@@ -14,6 +14,7 @@ from .api.schemas import (
     SparseCrossEntropyRequest,
 )
 from .losses import LossResult, binary_cross_entropy, categorical_cross_entropy, sparse_cross_entropy
+from .losses.metrics import BINARY_METRICS, SOFTMAX_METRICS
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Family:
     ``name`` is the core function's name, the operationId and the evaluator's name for it. ``arrays``
     maps each array field of ``request`` to its kind; every other field is an option passed to
     ``compute`` under its own name. ``unknown_field_hints`` explain fields that belong elsewhere.
+    ``metrics`` names the metrics it computes beside the loss (its request's ``metrics`` field).
     """
 
     name: str
@@ -31,6 +33,7 @@ class Family:
     request: type[FamilyRequest]
     arrays: Mapping[str, ArrayKind]
     compute: Callable[..., LossResult]
+    metrics: tuple[str, ...] = ()
     unknown_field_hints: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -49,6 +52,7 @@ SPARSE = Family(
     request=SparseCrossEntropyRequest,
     arrays={**PREDICTION_ARRAYS, "labels": CLASS_IDS, **WEIGHT_ARRAYS},
     compute=sparse_cross_entropy,
+    metrics=SOFTMAX_METRICS,
 )
 
 CATEGORICAL = Family(
@@ -58,6 +62,7 @@ CATEGORICAL = Family(
     request=CategoricalCrossEntropyRequest,
     arrays={**PREDICTION_ARRAYS, "labels": TARGETS, **WEIGHT_ARRAYS},
     compute=categorical_cross_entropy,
+    metrics=SOFTMAX_METRICS,
     unknown_field_hints={
         "ignore_index": "ignore_index applies to class-id labels (sparse_cross_entropy); on "
         "/categorical leave an example out with sample_weight 0",
@@ -71,6 +76,7 @@ BINARY = Family(
     request=BinaryCrossEntropyRequest,
     arrays={**PREDICTION_ARRAYS, "labels": TARGETS, **WEIGHT_ARRAYS, "pos_weight": PER_CLASS},
     compute=binary_cross_entropy,
+    metrics=BINARY_METRICS,
 )
 
 FAMILIES: tuple[Family, ...] = (SPARSE, CATEGORICAL, BINARY)

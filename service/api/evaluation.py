@@ -9,6 +9,7 @@ import orjson
 from ..config import Settings
 from ..families import Family, with_paths
 from ..losses import STATISTICS, LossInputError, LossResult
+from ..losses.metrics import check_metric_names, metric_json
 from .body import Body
 from .parsing import Parsed, parse
 from .pointers import element_pointer
@@ -38,6 +39,8 @@ def compute(family: Family, parsed: Parsed, *, max_issues: int) -> LossResult:
     predictions = arrays.pop(parsed.predictions)
     labels = arrays.pop("labels")
     options = {k: v for k, v in parsed.options.items() if k not in RESPONSE_OPTIONS}
+    # Checked against the family's declaration, so every endpoint names its own metrics alike.
+    check_metric_names(options.get("metrics", ()), family.metrics)
     return family.compute(
         predictions,
         labels,
@@ -84,4 +87,6 @@ def _serialise(result: LossResult, parsed: Parsed) -> bytes:
             for w in result.warnings
         ],
     )
+    if result.metrics:
+        body["metrics"] = {name: metric_json(m.value, m.statistics) for name, m in result.metrics.items()}
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)

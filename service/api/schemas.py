@@ -11,6 +11,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..losses import OPTION_BOUNDS, Reduction
+from ..losses.metrics import (
+    BINARY_METRICS,
+    DEFAULT_BINS,
+    DEFAULT_THRESHOLD,
+    DEFAULT_TOP_K,
+    SOFTMAX_METRICS,
+)
 
 # Nested JSON arrays are spelled out rank by rank below (no recursive schemas), so they stop at 4; a
 # Tensor's shape is a list, so it goes further.
@@ -127,9 +134,33 @@ class CrossEntropyOptions(StrictModel):
         description="focal balancing factor α multiplying the loss; null applies none (Keras "
         "CategoricalFocalCrossentropy always applies its default 0.25)",
     )
+    calibration_bins: int = Field(
+        DEFAULT_BINS, **bounds("calibration_bins"), description="equal-width bins of calibration_error"
+    )
 
 
-class SparseCrossEntropyRequest(CrossEntropyOptions):
+def metrics_field(offered: tuple[str, ...]) -> Any:
+    """The ``metrics`` request field, listing the names this endpoint offers."""
+    return Field(
+        default_factory=list,
+        description="metrics to compute beside the loss, with the example weights sample_weight × "
+        "[counted]: " + ", ".join(offered) + " (see the README's Metrics section)",
+        json_schema_extra={"items": {"type": "string", "enum": list(offered)}},
+    )
+
+
+class SoftmaxOptions(CrossEntropyOptions):
+    """The metric options of the softmax endpoints."""
+
+    metrics: list[str] = metrics_field(SOFTMAX_METRICS)
+    top_k: int = Field(
+        DEFAULT_TOP_K,
+        **bounds("top_k"),
+        description="k of top_k_accuracy: a hit iff the target's score ≥ the k-th largest (ties hit)",
+    )
+
+
+class SparseCrossEntropyRequest(SoftmaxOptions):
     """Integer class labels (tf sparse_softmax_cross_entropy_with_logits, Keras
     SparseCategoricalCrossentropy, torch cross_entropy with class indices)."""
 
@@ -142,7 +173,7 @@ class SparseCrossEntropyRequest(CrossEntropyOptions):
     )
 
 
-class CategoricalCrossEntropyRequest(CrossEntropyOptions):
+class CategoricalCrossEntropyRequest(SoftmaxOptions):
     """One-hot or soft label distributions (tf softmax_cross_entropy_with_logits, Keras
     CategoricalCrossentropy, torch cross_entropy with probability targets)."""
 
@@ -208,12 +239,43 @@ class BinaryCrossEntropyRequest(CrossEntropyOptions):
         description="focal balancing: ℓ ← ℓ·(α·y + (1−α)·(1−y)); null applies none (torchvision's default "
         "is 0.25; Keras applies α only with apply_class_balancing=True)",
     )
+    metrics: list[str] = metrics_field(BINARY_METRICS)
+    threshold: float = Field(
+        DEFAULT_THRESHOLD,
+        **bounds("threshold"),
+        description="accuracy's decision threshold: predicted positive iff p > threshold (logits: σ(x))",
+    )
 
 
 class ResponseWarning(BaseModel):
     code: str = Field(description="stable identifier, e.g. labels_squeezed, zero_denominator")
     message: str
     pointer: str | None = Field(None, description="JSON Pointer into the request body")
+
+
+class CalibrationBin(BaseModel):
+    count: float = Field(description="Σ v of the examples in the bin")
+    confidence_sum: float = Field(description="Σ v·confidence")
+    correct_sum: float = Field(description="Σ v·[correct]")
+
+
+class MetricOut(BaseModel):
+    """A metric's value and its statistics (sums over the examples, weighted by v = sample_weight ×
+    [counted]); add the statistics of many responses to combine them exactly. Which statistics appear
+    depends on the metric."""
+
+    value: float | None = Field(description="null when the total is 0, or when perplexity overflows")
+    correct: float | None = Field(None, description="accuracy: Σ v·[prediction right]")
+    hits: float | None = Field(None, description="top_k_accuracy: Σ v·[target in the top k, ties included]")
+    k: int | None = Field(None, description="top_k_accuracy: the k used")
+    nll_sum: float | None = Field(None, description="perplexity: Σ v·(−log p_target), plain cross-entropy")
+    sum: float | None = Field(None, description="brier_score: Σ v·Σ_c (p_c − t_c)²")
+    total: float | None = Field(None, description="Σ v (accuracy, top_k_accuracy, perplexity, brier_score)")
+    bins: list[CalibrationBin] | None = Field(
+        None,
+        description="calibration_error: calibration_bins + 1 slots, slot ⌊c·n⌋ for confidence c < 1 and "
+        "slot n for c = 1",
+    )
 
 
 class CrossEntropyResponse(BaseModel):
@@ -235,6 +297,9 @@ class CrossEntropyResponse(BaseModel):
     )
     precision: Literal["float32", "float64"]
     warnings: list[ResponseWarning]
+    metrics: dict[str, MetricOut] | None = Field(
+        None, description="the requested metrics by name; present when `metrics` was sent"
+    )
 
 
 class ProblemItem(BaseModel):
@@ -269,6 +334,13 @@ class Limits(BaseModel):
     max_tensor_rank: int = Field(description="a Tensor's shape has at most this many dimensions")
 
 
+class EndpointInfo(BaseModel):
+    operation_id: str
+    path: str
+    options: dict[str, Any] = Field(description="each option with its default")
+    metrics: list[str] = Field(description="the metrics this endpoint computes")
+
+
 class Info(BaseModel):
     name: str
     version: str
@@ -278,6 +350,7 @@ class Info(BaseModel):
     reductions: list[Reduction]
     precisions: list[Literal["float32", "float64"]]
     conventions: dict[str, str]
+    endpoints: list[EndpointInfo]
 
 
 class Status(BaseModel):

@@ -11,6 +11,7 @@ import numpy as np
 
 from service.evaluate.data import Array
 from service.losses import REDUCTIONS, STATISTICS, Statistics, reduce_statistics
+from service.losses.metrics import combine_statistics, metric_value, statistics_from_json
 from service.losses.result import StatisticsView
 
 
@@ -34,6 +35,25 @@ class Totals(StatisticsView):
 
     def all_reductions(self) -> dict[str, float | None]:
         return {name: self.reduce(name) for name in REDUCTIONS if name != "none"}
+
+
+def combined_metrics(payloads: Sequence[dict[str, Any]]) -> dict[str, dict[str, float | Array]]:
+    """Each metric's statistics summed over the chunks (fsum; per-bin arrays slot by slot)."""
+    names = payloads[0].get("metrics", {})
+    if any(set(p.get("metrics", {})) != set(names) for p in payloads):
+        raise InconsistentAnswers("chunks disagree on the metrics they answered")
+    try:
+        return {
+            name: combine_statistics(name, [statistics_from_json(p["metrics"][name]) for p in payloads])
+            for name in names
+        }
+    except ValueError as exc:  # e.g. a different k: replicas configured differently
+        raise InconsistentAnswers(str(exc)) from None
+
+
+def metric_values(statistics: dict[str, dict[str, float | Array]]) -> dict[str, float | None]:
+    """Values by the core's own definition (:func:`~service.losses.metrics.metric_value`)."""
+    return {name: metric_value(name, stats) for name, stats in statistics.items()}
 
 
 def _total(values: list[Any]) -> Any:

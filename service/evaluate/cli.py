@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from service.evaluate.aggregate import InconsistentAnswers
 from service.evaluate.client import ChunkError, RetryPolicy
 from service.evaluate.data import InputError, load_dataset
 from service.evaluate.encoding import EncodingError
 from service.evaluate.output import print_failure, print_summary, progress_bar, write_json
+from service.evaluate.plot import reliability_diagram
 from service.evaluate.requests import RequestOptions
 from service.evaluate.runner import evaluate_async
 from service.families import FAMILIES
@@ -42,6 +44,10 @@ def _class_weight(text: str) -> tuple[float, ...]:
         return tuple(float(part) for part in text.split(","))
     except ValueError as exc:
         raise argparse.ArgumentTypeError("expected comma-separated numbers, e.g. 0.2,1,3") from exc
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
     body.add_argument("--epsilon", type=float, help="clip for probabilities (default 1e-7)")
     body.add_argument("--precision", choices=["float32", "float64"])
     body.add_argument("--per-example", action="store_true", help="collect per-example losses into --output")
+    body.add_argument(
+        "--metrics",
+        type=_names,
+        default=(),
+        help="comma-separated metrics to compute beside the loss, combined exactly over the chunks: "
+        "accuracy, top_k_accuracy, perplexity, calibration_error, brier_score (binary: accuracy, "
+        "calibration_error, brier_score)",
+    )
+    body.add_argument("--top-k", type=int, help="k of top_k_accuracy (default 5)")
+    body.add_argument("--calibration-bins", type=int, help="bins of calibration_error (default 15)")
+    body.add_argument("--threshold", type=float, help="binary accuracy: positive iff p > threshold (0.5)")
 
     send = parser.add_argument_group("sending")
     send.add_argument(
@@ -99,12 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
     out = parser.add_argument_group("output")
     out.add_argument("--output", "-o", type=Path, help="write the full result as JSON here")
     out.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    out.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PNG",
+        help="draw a reliability diagram of the combined calibration bins here (adds calibration_error; "
+        "needs the 'plot' extra: matplotlib)",
+    )
     return parser
 
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     console, errors = Console(), Console(stderr=True)
+    metrics = args.metrics
+    if args.plot is not None and "calibration_error" not in metrics:
+        metrics = (*metrics, "calibration_error")
     options = RequestOptions(
         reduction=args.reduction,
         axis=args.axis,
@@ -114,6 +141,10 @@ def main(argv: list[str]) -> int:
         epsilon=args.epsilon,
         precision=args.precision,
         per_example=args.per_example,
+        metrics=metrics,
+        top_k=args.top_k,
+        calibration_bins=args.calibration_bins,
+        threshold=args.threshold,
     )
     try:
         dataset = load_dataset(
@@ -137,8 +168,12 @@ def main(argv: list[str]) -> int:
                     on_answer=advance,
                 )
             )
+        if args.plot is not None:
+            title = f"reliability ({result.endpoint}, {result.num_examples} examples)"
+            reliability_diagram(result.metric_statistics["calibration_error"], args.plot, title)
     except (InputError, EncodingError) as exc:
-        errors.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        # Escaped: a message may hold brackets (an extra's name) that are not markup.
+        errors.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
         return EXIT_USAGE
     except ChunkError as exc:
         print_failure(errors, exc)
@@ -150,6 +185,8 @@ def main(argv: list[str]) -> int:
     if args.output is not None:
         write_json(args.output, result)
         console.print(f"result written to {args.output}")
+    if args.plot is not None:
+        console.print(f"reliability diagram written to {args.plot}")
     return EXIT_OK
 
 

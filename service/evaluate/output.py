@@ -65,6 +65,12 @@ def summary_table(result: Evaluation) -> Table:
     table.add_section()
     for name, value in rows:
         table.add_row(name, value)
+    if result.metric_statistics:
+        table.add_section()
+        for name, metric in result.metrics.items():
+            stats = result.metric_statistics[name]
+            label = f"{name} (k={stats['k']})" if "k" in stats else name
+            table.add_row(label, _number(metric))
     return table
 
 

@@ -27,15 +27,16 @@ class RequestOptions:
     epsilon: float | None = None
     precision: str | None = None
     per_example: bool = False
+    metrics: tuple[str, ...] = ()
+    top_k: int | None = None
+    calibration_bins: int | None = None
+    threshold: float | None = None
 
     @property
     def wants_losses(self) -> bool:
         return self.per_example or self.reduction == "none"
 
     def fields(self, mode: Mode) -> dict[str, Any]:
-        if self.ignore_index is not None and "ignore_index" not in family_of(mode).request.model_fields:
-            takers = [f.short_name for f in FAMILIES if "ignore_index" in f.request.model_fields]
-            raise InputError(f"ignore_index does not apply to {mode} labels, only to {' and '.join(takers)}")
         # Chunks always ask for "sum": the requested reduction is computed from the combined
         # statistics, and a per-chunk zero denominator (say, a fully padded chunk) is no warning.
         body: dict[str, Any] = {"reduction": "sum", "per_example": self.wants_losses}
@@ -46,7 +47,15 @@ class RequestOptions:
             "ignore_index": self.ignore_index,
             "epsilon": self.epsilon,
             "precision": self.precision,
+            "metrics": list(self.metrics) or None,
+            "top_k": self.top_k,
+            "calibration_bins": self.calibration_bins,
+            "threshold": self.threshold,
         }
+        for key, value in optional.items():
+            if value is not None and key not in family_of(mode).request.model_fields:
+                takers = [f.short_name for f in FAMILIES if key in f.request.model_fields]
+                raise InputError(f"{key} does not apply to {mode} data, only to {' and '.join(takers)}")
         body.update({key: value for key, value in optional.items() if value is not None})
         return body
 

@@ -11,11 +11,19 @@ from typing import Any
 
 import httpx
 
-from service.evaluate.aggregate import Totals, combined_losses, combined_shape, same_everywhere
+from service.evaluate.aggregate import (
+    Totals,
+    combined_losses,
+    combined_metrics,
+    combined_shape,
+    metric_values,
+    same_everywhere,
+)
 from service.evaluate.client import Answer, RetryPolicy, Sender
 from service.evaluate.data import Array, Dataset, Mode
 from service.evaluate.requests import RequestBuilder, RequestOptions, auto_chunk_size
 from service.families import family_of
+from service.losses.metrics import metric_json, null_message, null_reason
 
 # Warnings a chunk raises about itself as a batch (the server's codes).
 BATCH_LEVEL_WARNINGS = frozenset({"empty_batch", "zero_denominator"})
@@ -38,6 +46,12 @@ class Evaluation:
     attempts: int
     answers_per_url: dict[str, int]
     losses: Array | None = field(default=None, repr=False)
+    metric_statistics: dict[str, dict[str, float | Array]] = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> dict[str, float | None]:
+        """Each requested metric's value over the whole dataset."""
+        return metric_values(self.metric_statistics)
 
     @property
     def loss(self) -> float | None:
@@ -68,6 +82,11 @@ class Evaluation:
             },
             "warnings": self.warnings,
         }
+        if self.metric_statistics:
+            values = self.metrics
+            result["metrics"] = {
+                name: metric_json(values[name], stats) for name, stats in self.metric_statistics.items()
+            }
         if self.losses is not None:
             result["losses"] = self.losses.tolist()
         return result
@@ -107,7 +126,12 @@ async def evaluate_async(
     payloads = [answer.payload for answer in answers]
     single = data.predictions.ndim == 1
     totals = Totals.of(payloads)
+    metrics = combined_metrics(payloads)
     warnings = merge_warnings(answers, dataset_has_counts=totals.count > 0)
+    for name, statistics in metrics.items():
+        reason = null_reason(name, statistics)
+        if reason is not None:
+            warnings.append({"code": reason, "message": null_message(name, reason), "chunks": []})
     if options.reduction != "none" and totals.reduce(options.reduction) is None:
         warnings.append(
             {
@@ -131,6 +155,7 @@ async def evaluate_async(
         attempts=sum(answer.attempts for answer in answers),
         answers_per_url=dict(Counter(answer.url for answer in answers)),
         losses=combined_losses(payloads, single) if options.wants_losses else None,
+        metric_statistics=metrics,
     )
 
 
@@ -143,11 +168,14 @@ def merge_warnings(answers: Sequence[Answer], *, dataset_has_counts: bool) -> li
     """One entry per warning code, with the chunks that raised it (pointers are chunk-relative).
 
     A chunk of padding only is "empty" on its own but not a problem for the dataset, so
-    batch-level warnings are kept only when they hold for the whole dataset.
+    batch-level warnings are kept only when they hold for the whole dataset; metrics' warnings are
+    left to the combined statistics.
     """
     merged: dict[str, dict[str, Any]] = {}
     for answer in answers:
         for warning in answer.payload.get("warnings", []):
+            if warning.get("pointer") == "/metrics":
+                continue  # a chunk's null metric says nothing of the dataset's: judged on the totals
             if dataset_has_counts and warning.get("code") in BATCH_LEVEL_WARNINGS:
                 continue
             entry = merged.setdefault(

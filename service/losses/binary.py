@@ -6,11 +6,13 @@ the label axis (Keras), or each element is its own example (``axis=None``: torch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from . import metrics as m
 from .errors import LossWarning, issues_from_mask
 from .inputs import (
     DEFAULT_MAX_ISSUES,
@@ -45,6 +47,9 @@ def binary_cross_entropy(
     precision: str | None = None,
     focal_gamma: float = 0.0,
     focal_alpha: float | None = None,
+    metrics: Sequence[str] = (),
+    calibration_bins: int = m.DEFAULT_BINS,
+    threshold: float = m.DEFAULT_THRESHOLD,
     max_issues: int = DEFAULT_MAX_ISSUES,
 ) -> LossResult:
     r"""Sigmoid cross-entropy: hard or soft labels in ``[0, 1]``, one per prediction.
@@ -92,6 +97,11 @@ def binary_cross_entropy(
         ignore_index: a label value that masks its element (e.g. -1, "not annotated").
         focal_gamma: :math:`\gamma \ge 0`; ``0`` is plain cross-entropy.
         focal_alpha: :math:`\alpha \in [0, 1]`, or ``None`` for no class balancing.
+        metrics: names from :data:`~service.losses.metrics.BINARY_METRICS`, per label element, from
+            :math:`\sigma(x)` (or the probabilities) before the clip and the labels before smoothing,
+            weighted by the example's sample weight; masked elements are left out.
+        calibration_bins: equal-width bins of ``calibration_error``, 1 to 1000.
+        threshold: ``accuracy`` predicts positive iff :math:`p >` ``threshold``.
 
     Returns:
         A :class:`~service.losses.result.LossResult` (``num_classes``: labels per example).
@@ -115,7 +125,10 @@ def binary_cross_entropy(
         epsilon=epsilon,
         focal_gamma=focal_gamma,
         focal_alpha=focal_alpha,
+        calibration_bins=calibration_bins,
+        threshold=threshold,
     )
+    m.check_metric_names(metrics, m.BINARY_METRICS)
     raw = np.asarray(predictions)
     layout = _layout(raw, "logits" if from_logits else "probabilities", axis, precision)
     y, mask = _binary_labels(np.asarray(labels), layout, ignore_index, max_issues, warnings)
@@ -161,6 +174,21 @@ def binary_cross_entropy(
     per_example = np.where(counted, totals / np.maximum(labels_counted, 1), 0.0)
     weight = np.where(counted, sw, 0.0)
     contribution = np.where(weight != 0, sw * per_example, 0.0)
+    results = None
+    if metrics:
+        # Metrics read the probability before the clip and the label before smoothing.
+        p = np.exp(-_softplus(-x.astype(np.float64))) if from_logits else x
+        results = m.binary_metrics(
+            metrics,
+            p,
+            y,
+            sw[:, None],
+            mask=mask,
+            threshold=threshold,
+            bins=calibration_bins,
+            warnings=warnings,
+            index_of=layout.index,
+        )
     return assemble_result(
         contribution,
         weight,
@@ -171,6 +199,7 @@ def binary_cross_entropy(
         precision=layout.pred.dtype.name,
         reduction=reduction,
         warnings=warnings,
+        metrics=results,
     )
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from . import metrics as m
 from .errors import LossWarning, issues_from_mask
 from .inputs import (
     DEFAULT_MAX_ISSUES,
     SUM_TOLERANCE,
     Predictions,
-    check_common_options,
     class_weights,
     input_error,
     prepare_predictions,
@@ -20,6 +21,7 @@ from .inputs import (
 from .result import LossResult, Reduction, assemble_result
 from .rows import logsumexp_terms, row_dots
 from .softmax import (
+    check_softmax_options,
     clipped_log,
     focal_factor,
     infinite_loss,
@@ -47,6 +49,9 @@ def categorical_cross_entropy(
     precision: str | None = None,
     focal_gamma: float = 0.0,
     focal_alpha: float | None = None,
+    metrics: Sequence[str] = (),
+    top_k: int = m.DEFAULT_TOP_K,
+    calibration_bins: int = m.DEFAULT_BINS,
     max_issues: int = DEFAULT_MAX_ISSUES,
 ) -> LossResult:
     r"""Softmax cross-entropy with one-hot or soft label distributions.
@@ -76,7 +81,10 @@ def categorical_cross_entropy(
         predictions: logits (or probabilities) of shape ``[..., C, ...]`` with the classes on ``axis``.
         labels: target distributions of the predictions' shape.
         from_logits, axis, reduction, sample_weight, class_weight, label_smoothing, epsilon, precision,
-        focal_gamma, focal_alpha, max_issues: as for :func:`~service.losses.sparse.sparse_cross_entropy`.
+        focal_gamma, focal_alpha, metrics, top_k, calibration_bins, max_issues: as for
+        :func:`~service.losses.sparse.sparse_cross_entropy`; a metric's target class is the first
+        index of the target row's maximum (Keras ``categorical_accuracy``), and ``brier_score`` compares
+        the probabilities with the whole target row.
 
     Returns:
         A :class:`~service.losses.result.LossResult`.
@@ -92,12 +100,15 @@ def categorical_cross_entropy(
     """
     warnings: list[LossWarning] = []
     field = "logits" if from_logits else "probabilities"
-    check_common_options(
+    check_softmax_options(
+        metrics,
         reduction=reduction,
         label_smoothing=label_smoothing,
         epsilon=epsilon,
         focal_gamma=focal_gamma,
         focal_alpha=focal_alpha,
+        top_k=top_k,
+        calibration_bins=calibration_bins,
     )
     raw = np.asarray(predictions)
     pred = prepare_predictions(raw, field=field, axis=axis, precision=precision)
@@ -105,19 +116,26 @@ def categorical_cross_entropy(
     classes = pred.num_classes
     cw = class_weights(class_weight, classes, max_issues=max_issues)
     sw = sample_weights(sample_weight, pred.example_shape, max_issues=max_issues, warnings=warnings)
+    rows: m.SoftmaxRows | None
     if from_logits:
-        per_example = _categorical_logit_loss(
-            pred, targets, cw, label_smoothing, focal_gamma, max_issues, warnings
+        per_example, rows = _categorical_logit_loss(
+            pred, targets, cw, label_smoothing, focal_gamma, max_issues, warnings, metrics
         )
     else:
         _check_distributions(targets, *_distribution_stats(targets), pred, max_issues)
+        plain = targets
         if label_smoothing:
             targets = (1.0 - label_smoothing) * targets + label_smoothing / classes
         q = targets if cw is None else targets * cw
-        per_example = _categorical_probability_loss(pred, q, epsilon, focal_gamma, max_issues, warnings)
+        per_example, rows = _categorical_probability_loss(
+            pred, q, plain, epsilon, focal_gamma, max_issues, warnings, metrics
+        )
     if focal_alpha is not None:
         per_example = focal_alpha * per_example
     counted = np.ones(sw.shape, dtype=bool)
+    results = None
+    if rows is not None:
+        results = m.softmax_metrics(metrics, rows, sw, top_k=top_k, bins=calibration_bins, warnings=warnings)
     contribution = np.where(sw != 0, sw * per_example, 0.0)
     return assemble_result(
         contribution,
@@ -129,6 +147,7 @@ def categorical_cross_entropy(
         precision=pred.dtype.name,
         reduction=reduction,
         warnings=warnings,
+        metrics=results,
     )
 
 
@@ -140,14 +159,25 @@ def _categorical_logit_loss(
     focal_gamma: float,
     max_issues: int,
     warnings: list[LossWarning],
-) -> np.ndarray:
+    metrics: Sequence[str],
+) -> tuple[np.ndarray, m.SoftmaxRows | None]:
     """``(1−ε)·[(Σ t w)·log s − Σ t w d] + (ε/C)·[(Σ w)·log s − Σ w d]``, never building smoothed targets
-    (focal: each class's term, from ``log p = d − log s``)."""
+    (focal: each class's term, from ``log p = d − log s``); with metrics, also the plain
+    ``(Σ t)·log s − Σ t d`` (the targets' own dots when class weights apply)."""
     z = pred.matrix
     weighted = targets if cw is None else targets * cw.astype(targets.dtype)
     class_w = np.ones(pred.num_classes) if cw is None else cw
     weights = (weighted, class_w) if label_smoothing else (weighted,)
-    terms = logsumexp_terms(z, weights)
+    target_ids = targets.argmax(axis=1) if metrics else None
+    if target_ids is None:
+        terms = logsumexp_terms(z, weights)
+    else:
+        own_dots = cw is not None and "perplexity" in metrics
+        terms = logsumexp_terms(
+            z,
+            (*weights, targets) if own_dots else weights,
+            extras=m.kernel_extras(metrics, target_ids, targets),
+        )
     # The kernel's sums and minimum of the (unweighted) targets check them without passes of their own;
     # labels are still checked before logits, as on every other path.
     stats = (terms.weight_sums[0], float(terms.weight_min[0])) if cw is None else _distribution_stats(targets)
@@ -165,23 +195,37 @@ def _categorical_logit_loss(
     infinite = ~np.isfinite(loss)
     if infinite.any():
         raise infinite_loss(pred, infinite, max_issues, "a class with target probability > 0 has logit -inf")
-    return loss
+    if target_ids is None:
+        return loss, None
+    # The plain cross-entropy's dots: the targets' own (weights[0] without class weights, else appended).
+    nll = None
+    if cw is None or "perplexity" in metrics:
+        plain = len(terms.dots) - 1 if cw is not None else 0
+        nll = terms.weight_sums[plain] * terms.log_s - terms.dots[plain]
+    return loss, m.logit_rows(metrics, terms, target_ids, nll, targets)
 
 
 def _categorical_probability_loss(
     pred: Predictions,
     q: np.ndarray,
+    targets: np.ndarray,
     epsilon: float,
     focal_gamma: float,
     max_issues: int,
     warnings: list[LossWarning],
-) -> np.ndarray:
+    metrics: Sequence[str],
+) -> tuple[np.ndarray, m.SoftmaxRows | None]:
+    """The loss with weighted, smoothed targets ``q``; with metrics, rows from ``p`` before the clip and
+    the plain cross-entropy of the unweighted ``targets``."""
     counted = np.ones(pred.matrix.shape[0], dtype=bool)
     p = normalised_probabilities(pred, counted, max_issues, warnings)
     log_p = clipped_log(p, epsilon, q > 0, pred, warnings)
-    if focal_gamma:
-        return _focal_sum(q, log_p, focal_gamma)
-    return np.asarray(-(q * log_p).sum(axis=1))
+    loss = _focal_sum(q, log_p, focal_gamma) if focal_gamma else np.asarray(-(q * log_p).sum(axis=1))
+    if not metrics:
+        return loss, None
+    t64 = targets.astype(np.float64)
+    nll = -np.where(t64 != 0, t64 * log_p, 0.0).sum(axis=1)
+    return loss, m.probability_rows(metrics, p, targets.argmax(axis=1), nll, t64)
 
 
 def _smoothed(weighted: np.ndarray, class_w: np.ndarray, label_smoothing: float) -> np.ndarray:

@@ -26,7 +26,11 @@ OPTION_BOUNDS: dict[str, dict[str, float]] = {
     "epsilon": {"gt": 0.0, "lt": 0.5},
     "focal_gamma": {"ge": 0.0},
     "focal_alpha": {"ge": 0.0, "le": 1.0},
+    "top_k": {"ge": 1},
+    "calibration_bins": {"ge": 1, "le": 1000},
+    "threshold": {"gt": 0.0, "lt": 1.0},
 }
+INTEGER_OPTIONS = ("top_k", "calibration_bins")
 _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "ge": operator.ge,
     "gt": operator.gt,
@@ -339,8 +343,8 @@ def check_option(ok: bool, field: str, message: str) -> None:
 
 
 def check_common_options(*, reduction: str, **options: float | None) -> None:
-    """The reduction's name and each numeric option (``None``: not given) within its
-    :data:`OPTION_BOUNDS`."""
+    """The reduction's name and each numeric option (``None``: not given) within its :data:`OPTION_BOUNDS`
+    (integer options, ``top_k`` and ``calibration_bins``, must be integers)."""
     check_option(
         reduction in REDUCTIONS,
         "reduction",
@@ -350,6 +354,9 @@ def check_common_options(*, reduction: str, **options: float | None) -> None:
         if value is None:
             continue
         bounds = OPTION_BOUNDS[name]
+        if name in INTEGER_OPTIONS:
+            whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
+            check_option(whole, name, f"{name} must be an integer, got {value!r}")
         inside = all(_COMPARISONS[op](value, bound) for op, bound in bounds.items())
         check_option(inside, name, f"{name} must be in {interval_text(bounds)}, got {value}")
 

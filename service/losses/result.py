@@ -116,6 +116,7 @@ def assemble_result(
     precision: str,
     reduction: Reduction,
     warnings: list[LossWarning],
+    metrics: Mapping[str, MetricResult] | None = None,
 ) -> LossResult:
     """A family's result from its per-example contributions ``W_i·l_i``, effective weights ``W_i`` and
     counted mask (all flat, float64): the statistics, the reduced loss and the batch-level warnings.
@@ -168,4 +169,5 @@ def assemble_result(
         statistics=statistics,
         precision=precision,
         warnings=warnings,
+        metrics=metrics or {},
     )

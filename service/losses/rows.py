@@ -40,6 +40,13 @@ class RowTerms:
     # weight matrix is in cache, so a caller can validate target distributions without passes of its own.
     weight_sums: list[np.ndarray]
     weight_min: np.ndarray
+    # What the metrics read while each block is cached (see :class:`RowExtras`); empty unless asked.
+    # ``anchor`` is the class each row was shifted by: its first maximum (``np.argmax``) when the
+    # caller supplied no anchors.
+    anchor: np.ndarray
+    above: np.ndarray
+    square_rest: np.ndarray
+    exp_dots: list[np.ndarray]
 
     def log_softmax(self, z: np.ndarray) -> np.ndarray:
         """Every class's ``log p_c = (z_c − shift) − log s`` in float64, for the rows ``z`` these terms
@@ -52,6 +59,20 @@ class RowTerms:
     def suspicious(self) -> bool:
         """A NaN, +inf or a row without a finite logit was seen: validate before trusting the rows."""
         return not bool(np.isfinite(self.shift).all() and np.isfinite(self.log_s).all())
+
+
+@dataclass(frozen=True)
+class RowExtras:
+    """Per-row terms for the metrics, taken in the loss's own pass (rows shifted by their maximum):
+
+    ``rank_of``: class ids whose rank is wanted — ``above`` counts the classes scoring strictly higher;
+    ``squares``: ``square_rest = Σ_{c≠a} exp(d_c)²``, so ``Σ_c p_c² = (1 + square_rest) / s²``;
+    ``exp_weights``: matrices ``q`` for ``exp_dots = Σ_{c≠a} q_c exp(d_c)`` (so ``Σ_c q_c p_c =
+    (q_a + exp_dot) / s``). The anchor's term is left out of each, as from ``log s``, for accuracy."""
+
+    rank_of: np.ndarray | None = None
+    squares: bool = False
+    exp_weights: tuple[np.ndarray, ...] = ()
 
 
 def row_max(z: np.ndarray) -> np.ndarray:
@@ -86,12 +107,19 @@ def row_dots(a: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def logsumexp_terms(
-    z: np.ndarray, weights: tuple[np.ndarray, ...] = (), anchor: np.ndarray | None = None
+    z: np.ndarray,
+    weights: tuple[np.ndarray, ...] = (),
+    anchor: np.ndarray | None = None,
+    extras: RowExtras | None = None,
 ) -> RowTerms:
     """Shift, ``log s`` and ``Σ_c q_c d_c`` for each ``q`` in ``weights`` (``(classes,)`` or a
-    ``(rows, classes)`` matrix), anchored at the class ids ``anchor`` or at each row's maximum.
-    A ``-inf`` logit meeting ``q = 0`` contributes 0, not NaN."""
+    ``(rows, classes)`` matrix), anchored at the class ids ``anchor`` or at each row's maximum, plus the
+    ``extras`` the metrics need (which take the maximum as anchor). A ``-inf`` logit meeting ``q = 0``
+    contributes 0, not NaN."""
     rows, classes = z.shape
+    extras = extras or RowExtras()
+    if anchor is not None and extras != RowExtras():
+        raise ValueError("the metrics' extras are taken from rows shifted by their maximum")
     terms = RowTerms(
         shift=np.empty(rows, dtype=z.dtype),
         log_s=np.empty(rows, dtype=np.float64),
@@ -99,6 +127,10 @@ def logsumexp_terms(
         # A class-weight vector's are the same for every row: taken once here, not block by block.
         weight_sums=[np.full(rows, q.sum() if q.ndim == 1 else np.nan) for q in weights],
         weight_min=np.array([q.min() if q.ndim == 1 else np.inf for q in weights], dtype=np.float64),
+        anchor=np.empty(rows, dtype=np.intp),
+        above=np.empty(rows if extras.rank_of is not None else 0, dtype=np.intp),
+        square_rest=np.empty(rows if extras.squares else 0, dtype=np.float64),
+        exp_dots=[np.empty(rows, dtype=np.float64) for _ in extras.exp_weights],
     )
     block_rows = max(1, BLOCK_ELEMENTS // max(classes, 1))
     buffer = np.empty((min(block_rows, rows), classes), dtype=z.dtype)
@@ -107,12 +139,12 @@ def logsumexp_terms(
         for start in range(0, rows, block_rows):
             at = slice(start, min(rows, start + block_rows))
             a = None if anchor is None else anchor[at]
-            _block_terms(terms, z[at], buffer[: at.stop - start], ones, at, a, weights)
+            _block_terms(terms, z[at], buffer[: at.stop - start], ones, at, a, weights, extras)
         if anchor is not None:
             redo = np.flatnonzero(~np.isfinite(terms.log_s))
             if redo.size:
                 scratch = np.empty((redo.size, classes), z.dtype)
-                _block_terms(terms, z[redo], scratch, ones, redo, None, weights)
+                _block_terms(terms, z[redo], scratch, ones, redo, None, weights, extras)
     return terms
 
 
@@ -124,13 +156,22 @@ def _block_terms(
     at: slice | np.ndarray,
     anchor: np.ndarray | None,
     weights: tuple[np.ndarray, ...],
+    extras: RowExtras,
 ) -> None:
     """Fill the rows ``at`` of ``terms`` from ``block``, which holds them, anchored at ``anchor`` (the
     block's own class ids) or at each row's maximum, using ``d`` as scratch and ``ones`` (a row of 1s in
     the block's dtype) for the row sums."""
     a = block.argmax(axis=1) if anchor is None else anchor
+    terms.anchor[at] = a
     positions = np.arange(len(block))
     shift = terms.shift[at] = block[positions, a]
+    if extras.rank_of is not None:
+        # Strictly higher scores only: a class tied with the target never pushes it down (in_top_k).
+        # Compared into the scratch as 0/1 and summed by BLAS: twice as fast as counting booleans, and
+        # exact (a float32 sum of ones is exact up to 2**24 classes).
+        reference = block[positions, extras.rank_of[at]]
+        np.greater(block, reference[:, None], out=d)
+        terms.above[at] = row_dots(d, ones).astype(np.intp)
     if anchor is not None and not weights:
         terms.log_s[at] = _unshifted_log_s(block, d, positions, a, shift, ones)
         return
@@ -144,6 +185,10 @@ def _block_terms(
     d[positions, a] = -np.inf  # the anchor's term, exactly 1, is added back by log1p
     np.exp(d, out=d)
     terms.log_s[at] = np.log1p(row_dots(d, ones).astype(np.float64))
+    if extras.squares:
+        terms.square_rest[at] = row_dots(d, d).astype(np.float64)
+    for i, q in enumerate(extras.exp_weights):
+        terms.exp_dots[i][at] = row_dots(d, q[at]).astype(np.float64)
 
 
 def _unshifted_log_s(

@@ -7,13 +7,14 @@ The log-sum-exp kernel itself is in :mod:`.rows`; the formulas are in :mod:`.spa
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from .errors import LossInputError, LossWarning, issues_from_mask
-from .inputs import SUM_TOLERANCE, Predictions
+from .inputs import SUM_TOLERANCE, Predictions, check_common_options
+from .metrics import SOFTMAX_METRICS, check_metric_names
 from .rows import row_max
 
 # How many rows the "logits look like probabilities" check reads before it would read them all.
@@ -32,6 +33,12 @@ def quiet_floating_point(loss: F) -> F:
             return loss(*args, **kwargs)
 
     return cast(F, quiet)
+
+
+def check_softmax_options(metrics: Sequence[str], *, reduction: str, **options: float | None) -> None:
+    """The options both softmax families take, before any array is looked at."""
+    check_common_options(reduction=reduction, **options)
+    check_metric_names(metrics, SOFTMAX_METRICS)
 
 
 def reject_non_finite_rows(pred: Predictions, counted: np.ndarray, max_issues: int) -> None:

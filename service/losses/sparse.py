@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from . import metrics as m
 from .errors import LossWarning
 from .inputs import (
     DEFAULT_MAX_ISSUES,
     Predictions,
-    check_common_options,
     class_weights,
     prepare_predictions,
     sample_weights,
@@ -19,6 +20,7 @@ from .inputs import (
 from .result import LossResult, Reduction, assemble_result
 from .rows import logsumexp_terms
 from .softmax import (
+    check_softmax_options,
     clipped_log,
     focal_factor,
     focal_smoothing_sum,
@@ -48,6 +50,9 @@ def sparse_cross_entropy(
     precision: str | None = None,
     focal_gamma: float = 0.0,
     focal_alpha: float | None = None,
+    metrics: Sequence[str] = (),
+    top_k: int = m.DEFAULT_TOP_K,
+    calibration_bins: int = m.DEFAULT_BINS,
     max_issues: int = DEFAULT_MAX_ISSUES,
 ) -> LossResult:
     r"""Softmax cross-entropy with integer class labels.
@@ -95,6 +100,10 @@ def sparse_cross_entropy(
         precision: ``"float32"``, ``"float64"`` or ``None`` (the predictions' own; half upcast to float32).
         focal_gamma: focusing exponent :math:`\gamma \ge 0`; ``0`` is plain cross-entropy.
         focal_alpha: balancing factor :math:`\alpha \in [0, 1]`, or ``None`` for none.
+        metrics: names from :data:`~service.losses.metrics.SOFTMAX_METRICS`, computed beside the loss
+            with the example weights ``sample_weight × [counted]`` (see :mod:`service.losses.metrics`).
+        top_k: ``k`` of ``top_k_accuracy``, >= 1.
+        calibration_bins: equal-width bins of ``calibration_error``, 1 to 1000.
         max_issues: how many offending elements an error lists at most.
 
     Returns:
@@ -112,12 +121,15 @@ def sparse_cross_entropy(
     """
     warnings: list[LossWarning] = []
     field = "logits" if from_logits else "probabilities"
-    check_common_options(
+    check_softmax_options(
+        metrics,
         reduction=reduction,
         label_smoothing=label_smoothing,
         epsilon=epsilon,
         focal_gamma=focal_gamma,
         focal_alpha=focal_alpha,
+        top_k=top_k,
+        calibration_bins=calibration_bins,
     )
     raw = np.asarray(predictions)
     pred = prepare_predictions(raw, field=field, axis=axis, precision=precision)
@@ -135,12 +147,12 @@ def sparse_cross_entropy(
     y_safe = np.where(counted, y, 0)
 
     if from_logits:
-        nll, smooth = _sparse_logit_terms(
-            pred, y_safe, counted, cw, label_smoothing, focal_gamma, max_issues, warnings
+        nll, smooth, rows = _sparse_logit_terms(
+            pred, y_safe, counted, cw, label_smoothing, focal_gamma, max_issues, warnings, metrics
         )
     else:
-        nll, smooth = _sparse_probability_terms(
-            pred, y_safe, counted, cw, label_smoothing, focal_gamma, epsilon, max_issues, warnings
+        nll, smooth, rows = _sparse_probability_terms(
+            pred, y_safe, counted, cw, label_smoothing, focal_gamma, epsilon, max_issues, warnings, metrics
         )
     class_factor = np.ones_like(sw) if cw is None else cw[y_safe]
     if focal_gamma:
@@ -154,6 +166,10 @@ def sparse_cross_entropy(
     # Zero effective weight means no contribution, also where PyTorch would keep the smoothing
     # term of a target class weighted 0: the contract fixes zero-weight positions at exactly 0.
     contribution = np.where(weight != 0, sw * per_example, 0.0)
+    results = None
+    if rows is not None:
+        v = np.where(counted, sw, 0.0)
+        results = m.softmax_metrics(metrics, rows, v, top_k=top_k, bins=calibration_bins, warnings=warnings)
     return assemble_result(
         contribution,
         weight,
@@ -164,6 +180,7 @@ def sparse_cross_entropy(
         precision=pred.dtype.name,
         reduction=reduction,
         warnings=warnings,
+        metrics=results,
     )
 
 
@@ -176,14 +193,21 @@ def _sparse_logit_terms(
     focal_gamma: float,
     max_issues: int,
     warnings: list[LossWarning],
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """``nll_y`` per row and, with smoothing, ``Σ_c w_c·nll_c`` (focal: ``Σ_c w_c·(1−p_c)^γ·nll_c``)."""
+    metrics: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray | None, m.SoftmaxRows | None]:
+    """``nll_y`` per row and, with smoothing, ``Σ_c w_c·nll_c`` (focal: ``Σ_c w_c·(1−p_c)^γ·nll_c``);
+    the rows the metrics read, when asked for."""
     z = pred.matrix
     class_w = np.ones(pred.num_classes) if cw is None else cw
     z_y = z[np.arange(len(y)), y]
     # Anchoring at the target makes the loss log s, with the target's term exactly 1. Smoothing needs
-    # every class's -log p as a sum of non-negative parts, (m - z_c) + log s: the maximum is the anchor.
-    terms = logsumexp_terms(z, (class_w,)) if label_smoothing else logsumexp_terms(z, anchor=y)
+    # every class's -log p as a sum of non-negative parts, (m - z_c) + log s, and the metrics need the
+    # row's maximum (the prediction, the top probability): for those the maximum is the anchor.
+    weights = (class_w,) if label_smoothing else ()
+    if metrics:
+        terms = logsumexp_terms(z, weights, extras=m.kernel_extras(metrics, y))
+    else:
+        terms = logsumexp_terms(z, weights) if label_smoothing else logsumexp_terms(z, anchor=y)
     if terms.suspicious:
         reject_non_finite_rows(pred, counted, max_issues)
     warn_if_probabilities(pred, warnings)
@@ -193,8 +217,9 @@ def _sparse_logit_terms(
     if infinite.any():
         raise infinite_loss(pred, infinite, max_issues, "the target class has logit -inf", cls=y)
     nll = np.where(counted, nll, 0.0)
+    rows = m.logit_rows(metrics, terms, y, nll) if metrics else None
     if smooth is None:
-        return nll, None
+        return nll, None, rows
     infinite = counted & ~np.isfinite(smooth)
     if infinite.any():
         raise infinite_loss(
@@ -205,7 +230,7 @@ def _sparse_logit_terms(
         )
     if focal_gamma:
         smooth = focal_smoothing_sum(terms.log_softmax(z), class_w, focal_gamma)
-    return nll, np.where(counted, smooth, 0.0)
+    return nll, np.where(counted, smooth, 0.0), rows
 
 
 def _sparse_probability_terms(
@@ -218,17 +243,22 @@ def _sparse_probability_terms(
     epsilon: float,
     max_issues: int,
     warnings: list[LossWarning],
-) -> tuple[np.ndarray, np.ndarray | None]:
+    metrics: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray | None, m.SoftmaxRows | None]:
     p = normalised_probabilities(pred, counted, max_issues, warnings)
+    smooth = None
     if not label_smoothing:
         p_y = p[np.arange(len(y)), y]
-        nll = -clipped_log(p_y, epsilon, counted, pred, warnings)
-        return np.where(counted, nll, 0.0), None
-    used = np.broadcast_to(counted[:, None], p.shape)
-    log_p = clipped_log(p, epsilon, used, pred, warnings)
-    nll = -log_p[np.arange(len(y)), y]
-    if focal_gamma:
-        smooth = focal_smoothing_sum(log_p, np.ones(pred.num_classes) if cw is None else cw, focal_gamma)
+        nll = np.where(counted, -clipped_log(p_y, epsilon, counted, pred, warnings), 0.0)
     else:
-        smooth = -(log_p.sum(axis=1) if cw is None else log_p @ cw)
-    return np.where(counted, nll, 0.0), np.where(counted, smooth, 0.0)
+        used = np.broadcast_to(counted[:, None], p.shape)
+        log_p = clipped_log(p, epsilon, used, pred, warnings)
+        nll = np.where(counted, -log_p[np.arange(len(y)), y], 0.0)
+        if focal_gamma:
+            class_w = np.ones(pred.num_classes) if cw is None else cw
+            smooth = np.where(counted, focal_smoothing_sum(log_p, class_w, focal_gamma), 0.0)
+        else:
+            smooth = np.where(counted, -(log_p.sum(axis=1) if cw is None else log_p @ cw), 0.0)
+    # The metrics read p before the clip; perplexity is exp of the plain (clipped) cross-entropy.
+    rows = m.probability_rows(metrics, p, y, nll) if metrics else None
+    return nll, smooth, rows

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 
 from ... import __version__
 from ...config import Settings
+from ...families import FAMILIES
 from ...losses import REDUCTIONS
 from ..decoding import TENSOR_DTYPES
-from ..schemas import NESTED_MAX_RANK, TENSOR_MAX_RANK, Info, Limits
+from ..schemas import NESTED_MAX_RANK, TENSOR_MAX_RANK, EndpointInfo, Info, Limits
 
 router = APIRouter(tags=["info"])
 
@@ -28,7 +29,25 @@ CONVENTIONS = {
     "its terms in float32 (a BLAS dot per row, as torch does); float16/bfloat16 Tensors are computed in "
     "float32",
     "non_finite": "NaN and +inf are rejected; -inf logits mask classes",
+    "metrics": "weighted by v = sample_weight × [counted] (never class weights, smoothing or focal terms); "
+    "probabilities read before the clip; statistics are sums, so requests combine exactly",
 }
+
+# Per endpoint, from the same declarations the routes use: every option with its default, and the
+# metrics. Fixed for the process's lifetime, so built once.
+ENDPOINTS = [
+    EndpointInfo(
+        operation_id=family.name,
+        path=family.path,
+        options={
+            name: field.get_default(call_default_factory=True)
+            for name, field in family.request.model_fields.items()
+            if name not in family.arrays and name != "labels"
+        },
+        metrics=list(family.metrics),
+    )
+    for family in FAMILIES
+]
 
 
 @router.get("/v1/info", operation_id="info", response_model=Info, summary="Version, limits and conventions")
@@ -49,4 +68,5 @@ async def info(request: Request) -> Info:
         reductions=list(REDUCTIONS),
         precisions=["float32", "float64"],
         conventions=CONVENTIONS,
+        endpoints=ENDPOINTS,
     )
