@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import mmap
 from collections.abc import AsyncIterator
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ..memory import MMAP_THRESHOLD_BYTES
@@ -90,16 +90,14 @@ async def _capped(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 
 async def _inflate(chunks: AsyncIterator[bytes], coding: str, limit: int) -> bytearray:
-    """Inflate chunk by chunk in bounded steps, checking ``limit`` after each: a bomb is refused once
-    the cap is crossed, having inflated no more than that."""
+    """Inflate chunk by chunk in bounded steps: a bomb is refused once ``limit`` is crossed, having
+    inflated no more than that. A chunk's first step runs here; one that inflates to more (a large or
+    a bomb's chunk) goes on in a worker thread, so the event loop keeps answering meanwhile."""
     inflater = Inflater(coding, limit)
     async for chunk in chunks:
         inflater.feed(chunk)
-        while True:
-            more = inflater.step()
-            if len(inflater.output) > limit:
-                raise _too_large(f"more than {limit}", limit, "inflated request body")
-            if not more:
-                break
-            await asyncio.sleep(0)  # a highly compressed chunk takes many steps: let other requests in
+        if inflater.step() and len(inflater.output) <= limit:
+            await run_in_threadpool(inflater.drain)
+        if len(inflater.output) > limit:
+            raise _too_large(f"more than {limit}", limit, "inflated request body")
     return inflater.finish()

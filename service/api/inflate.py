@@ -12,9 +12,9 @@ from .problems import ProblemError, clip, item
 SUPPORTED = ("gzip", "deflate", "identity")
 # x-gzip: RFC 9110 §8.4.1.3 asks recipients to take it as gzip.
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
-# The most one zlib call may produce: a bomb stops within a step of the cap, and the reader can give the
-# event loop a turn between steps of a large body.
-STEP_BYTES = 1 << 20
+# The most one zlib call may produce: what a chunk inflates to on the event loop (well under a
+# millisecond) before the rest moves to a worker thread.
+STEP_BYTES = 256 * 1024
 
 
 def content_coding(headers: Headers) -> str | None:
@@ -90,6 +90,12 @@ class Inflater:
             self._next_member(self._stream.unused_data)
         self._more = bool(self._pending) or len(produced) == allowance
         return self._more
+
+    def drain(self) -> None:
+        """Step until the input is used up or the output is past the cap. zlib lets go of the GIL while
+        it inflates, so in a worker thread this leaves the event loop free."""
+        while self.step() and len(self.output) <= self.cap:
+            pass
 
     def _next_member(self, rest: bytes) -> None:
         if self.coding == "deflate":  # one zlib stream per body
