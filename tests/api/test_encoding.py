@@ -73,6 +73,16 @@ def test_a_gzip_body_streamed_in_pieces_over_several_members(client: InProcessCl
     assert response.json()["losses"] == pytest.approx(LOSSES, rel=1e-12)
 
 
+def test_two_gzip_members_inflate_whatever_the_chunk_boundaries() -> None:
+    body = gzip.compress(b"hello ") + gzip.compress(b"world")
+    for split in range(len(body) + 1):
+        inflater = Inflater("gzip", CAP)
+        for piece in (body[:split], body[split:]):
+            inflater.feed(piece)
+            inflater.drain()
+        assert inflater.finish() == b"hello world", split
+
+
 def test_a_gzip_bomb_is_refused_at_the_cap(client: InProcessClient) -> None:
     assert len(BOMB) < 4096  # within the body limit: only the inflated size is too large
     body = problem(
@@ -133,6 +143,20 @@ def test_a_compressed_body_over_the_body_limit_is_refused_before_inflating(clien
     )
     assert body["errors"][0]["expected"] == 4096
     assert body["detail"].startswith("The request body (")
+
+
+def test_a_streamed_compressed_body_is_refused_once_past_the_body_limit(client: InProcessClient) -> None:
+    noise = gzip.compress(random.Random(1).randbytes(20_000))
+    sent: list[int] = []
+
+    async def pieces() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
+        for start in range(0, len(noise), 1000):
+            sent.append(start)
+            yield noise[start : start + 1000]
+
+    body = problem(post(client, pieces(), "gzip"), 413, "too_large")
+    assert body["detail"] == "The request body (more than 4096 bytes) exceeds the limit of 4096 bytes"
+    assert len(sent) == 5  # the fifth thousand crossed the limit: nothing more was read
 
 
 @pytest.mark.parametrize(
