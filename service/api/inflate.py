@@ -56,7 +56,8 @@ def _invalid(coding: str, reason: str) -> ProblemError:
 
 
 class Inflater:
-    """Inflates one body; ``feed`` a compressed chunk, then ``step`` until it returns False.
+    """Inflates one body: ``feed`` each compressed chunk, then ``step`` until it returns False (or
+    ``drain``), then ``finish``.
 
     Each step produces at most ``min(STEP_BYTES, room + 1)`` bytes, ``room`` being what is left under
     ``cap``: the caller sees the cap crossed by at most one byte, never by a bomb's worth."""
@@ -80,10 +81,8 @@ class Inflater:
         allowance = max(1, min(STEP_BYTES, self.cap - len(self.output) + 1))
         try:
             produced = self._stream.decompress(self._pending, allowance)
-        except zlib.error as exc:
-            raise _invalid(
-                self.coding, str(exc).removeprefix("Error -3 while decompressing data: ")
-            ) from None
+        except zlib.error as exc:  # "Error -3 while decompressing data: incorrect header check"
+            raise _invalid(self.coding, str(exc).rpartition("decompressing data: ")[2]) from None
         self.output += produced
         self._pending = self._stream.unconsumed_tail
         if self._stream.eof and self._stream.unused_data:
