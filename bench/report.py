@@ -360,9 +360,9 @@ streaming past it, a gzip bomb, a Tensor claiming too many elements).
 
 ## 5. The floor: what uvicorn allows at all
 
-Bare ASGI apps (`bench/floor_apps.py`) under the same uvicorn options, side by side with the service,
-c=1, {floor_rounds} rounds alternating: `bare-read` only receives the body; `bare-body` copies it into one
-buffer with the service's `read_body`; `bare-hop` adds a no-op thread hop; `bare-inline` and
+Bare ASGI apps (`bench/investigations/floor_apps.py`) under the same uvicorn options, side by side with the
+service, c=1, {floor_rounds} rounds alternating: `bare-read` only receives the body; `bare-body` copies it
+into one buffer with the service's `read_body`; `bare-hop` adds a no-op thread hop; `bare-inline` and
 `bare-thread` add the service's own evaluation (`service/api/evaluation.py`), on the event loop or on a
 worker thread. The service evaluates bodies up to 64 KiB inline and larger ones on a worker thread, so
 its peers are `bare-inline` for 256×10 and `bare-thread` for the Tensor body; what those lack against it

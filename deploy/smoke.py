@@ -182,6 +182,16 @@ def check_errors(client: Client, body_limit: int) -> None:
     check_problem(*client.streamed(SPARSE, chunks), "too_large", "streamed body over the limit")
 
 
+def check_docs(client: Client) -> None:
+    """/docs and /redoc load their scripts from the package, not a CDN (they must work offline)."""
+    for page, asset in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        status, _, html = client.request("GET", page)
+        local = f'src="/docs-assets/{asset}"'.encode() in html
+        check(status == 200 and local, f"{page} names a local {asset}")
+        status, _, script = client.request("GET", f"/docs-assets/{asset}")
+        check(status == 200 and len(script) > 100_000, f"{asset} served from the installed package")
+
+
 def check_steady(client: Client, seconds: float, most: int = 100_000) -> None:
     body = {"logits": V01_LOGITS, "labels": V01_LABELS, "per_example": False}
     deadline, sent = time.monotonic() + seconds, 0
@@ -221,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         check_errors(client, args.body_limit)
         status, _, metrics = client.request("GET", "/metrics")
         check(status == 200 and b"loss_service_http_requests_total" in metrics, "/metrics")
+        check_docs(client)
         check(client.request("GET", "/healthz")[0] == 200, "still healthy after the errors")
         check_answers(client)
         check_instances(client, args.min_instances, attempts=10 * args.min_instances)

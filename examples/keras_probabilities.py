@@ -11,7 +11,13 @@ renormalised and clipped to ``[1e-7, 1 - 1e-7]`` as Keras does. Keras's default 
 (PyTorch's ``cross_entropy(..., weight=class_weight)`` would instead divide by Σ weights: that is
 the service's ``mean``, printed too.)
 
-    python examples/keras_probabilities.py --url http://127.0.0.1:8000
+From the repository's root, after the README's install and with a server running (the output
+below is checked by tests/docs/test_doc_outputs.py)::
+
+    $ .venv/bin/python examples/keras_probabilities.py --url http://127.0.0.1:8000
+    class weights: [0.4608, 0.7326, 1.1976, 2.5316, 4.2553]
+    keras sum_over_batch_size: 0.9693527670893106
+    torch-style weighted mean: 0.9693705065695808
 """
 
 from __future__ import annotations

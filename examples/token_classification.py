@@ -12,7 +12,13 @@ combined exactly, so the result equals one request over everything. The equivale
 and in Keras ``keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-100)``
 (its default "sum_over_batch_size" is the same number here: every counted token has weight 1).
 
-    python examples/token_classification.py --url http://127.0.0.1:8000
+From the repository's root, after the README's install and with a server running (the output
+below is checked by tests/docs/test_doc_outputs.py)::
+
+    $ .venv/bin/python examples/token_classification.py --url http://127.0.0.1:8000
+    sentences: 200 in 4 requests
+    tokens counted: 3221 of 6400 (padding ignored)
+    mean token loss: 1.087457333365671
 """
 
 from __future__ import annotations

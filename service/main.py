@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from . import __version__
-from .api import auth, handlers, openapi
+from .api import auth, docs, handlers, openapi
 from .api.request_id import RequestIdMiddleware
 from .api.routes import cross_entropy, health, info
 from .config import Settings, get_settings
@@ -37,10 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        docs_url=None,  # /docs and /redoc: service/api/docs.py, from assets shipped in the package
+        redoc_url=None,
     )
     app.state.settings = settings or get_settings()
     for module in (cross_entropy, health, info):
         app.include_router(module.router)
+    app.include_router(docs.router)
     handlers.install(app)
     openapi.install(app)
     auth.install(app)  # inside the request id and the access log: a 401 carries and logs both

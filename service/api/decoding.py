@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import math
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -11,7 +12,7 @@ import pybase64
 
 from .pointers import pointer
 from .problems import ProblemError, clip, item
-from .schemas import Tensor
+from .schemas import NESTED_MAX_RANK, TENSOR_MAX_RANK, Tensor
 
 # Tensor dtypes as NumPy reads their little-endian bytes; bfloat16 arrives as raw 16-bit words.
 TENSOR_DTYPES: dict[str, np.dtype] = {
@@ -24,6 +25,23 @@ TENSOR_DTYPES: dict[str, np.dtype] = {
 }
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 INT_DTYPES = ("int32", "int64")
+
+
+@dataclass(frozen=True)
+class ArrayKind:
+    """What an array field holds: the Tensor dtypes it takes, whether its JSON numbers are integers
+    (class ids, read as int64), and whether it can be large enough for the fast paths."""
+
+    dtypes: tuple[str, ...]
+    integer: bool = False
+    bulk: bool = True
+
+
+PREDICTIONS = ArrayKind(FLOAT_DTYPES)
+CLASS_IDS = ArrayKind(INT_DTYPES, integer=True)
+TARGETS = ArrayKind(FLOAT_DTYPES + INT_DTYPES)
+WEIGHTS = ArrayKind(FLOAT_DTYPES)
+PER_CLASS = ArrayKind(FLOAT_DTYPES, bulk=False)  # one number per class: small, a plain list
 
 
 class SplicedTensor(NamedTuple):
@@ -50,7 +68,7 @@ def decode(
             value.tensor, field=field, allowed=allowed, max_elements=max_elements, data=value.data
         )
     if isinstance(value, np.ndarray):
-        _check_size(value.size, field, max_elements)
+        check_size(value.size, field, max_elements)
         return value
     dtype = np.int64 if integer else np.float64
     try:
@@ -59,11 +77,12 @@ def decode(
         raise diagnose_nested(value, field=field, integer=integer) from None
     except OverflowError:
         raise _label_overflow(value, field) from None
-    _check_size(array.size, field, max_elements)
+    check_size(array.size, field, max_elements)
     return array
 
 
-def _check_size(size: int, field: str, max_elements: int) -> None:
+def check_size(size: int, field: str, max_elements: int) -> None:
+    """413 when an array holds more elements than the limit."""
     if size > max_elements:
         raise ProblemError(
             "too_large",
@@ -108,7 +127,7 @@ def decode_tensor(
             else None,
         )
     size = math.prod(tensor.shape)  # Python ints: a claimed shape may overflow int64
-    _check_size(size, field, max_elements)
+    check_size(size, field, max_elements)
     try:
         raw = pybase64.b64decode(tensor.data if data is None else data, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -177,7 +196,9 @@ def _first(value: Any, predicate: Any, path: tuple[int, ...] = ()) -> tuple[tupl
     return None
 
 
-def diagnose_nested(value: Any, *, field: str, integer: bool, max_rank: int = 4) -> ProblemError:
+def diagnose_nested(
+    value: Any, *, field: str, integer: bool, max_rank: int = NESTED_MAX_RANK
+) -> ProblemError:
     """Why a nested array is not a rectangular array of numbers: the first place it goes wrong."""
     kind = "an integer class id" if integer else "a number"
     level: list[tuple[tuple[int, ...], Any]] = [((), value)]
@@ -229,7 +250,9 @@ def diagnose_nested(value: Any, *, field: str, integer: bool, max_rank: int = 4)
         "invalid_field",
         f"{field} must be a nested array of rank 1 to {max_rank}, got {rank_text}",
         errors=[item("invalid_field", pointer(field), "unsupported rank", expected=[1, max_rank])],
-        hint='send arrays of higher rank as a Tensor ({"dtype", "shape", "data"})',
+        hint=f"send arrays of rank {max_rank + 1} to {TENSOR_MAX_RANK} as a Tensor "
+        '({"dtype", "shape", "data"}), whose shape may have up to '
+        f"{TENSOR_MAX_RANK} dimensions; nested arrays stop at rank {max_rank}",
     )
 
 

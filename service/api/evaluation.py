@@ -1,29 +1,21 @@
-"""One cross-entropy request: parse → decode → call the core → serialise. Runs off the event loop."""
+"""One loss request: parse → call the family's core function → serialise. Runs off the event loop."""
 
 from __future__ import annotations
 
-import mmap
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import numpy as np
 import orjson
-from pydantic import ValidationError
 
 from ..config import Settings
-from ..losses import LossInputError, LossResult, categorical_cross_entropy, sparse_cross_entropy
-from . import fast_json
+from ..families import Family, with_paths
+from ..losses import STATISTICS, LossInputError, LossResult
 from .body import Body
-from .decoding import FLOAT_DTYPES, INT_DTYPES, decode
-from .pointers import element_pointer, pointer
+from .parsing import Parsed, parse
+from .pointers import element_pointer
 from .problems import ProblemError, item
-from .request_errors import translate
-from .schemas import (
-    CategoricalCrossEntropyRequest,
-    CrossEntropyOptions,
-    SparseCrossEntropyRequest,
-    Tensor,
-)
+
+# Request options that shape the response, not the computation.
+RESPONSE_OPTIONS = ("per_example",)
 
 
 class Answer(NamedTuple):
@@ -31,105 +23,29 @@ class Answer(NamedTuple):
     elements: int  # prediction elements evaluated, for the metrics
 
 
-def sparse(body: Body, settings: Settings) -> Answer:
-    request, arrays = _parse(SparseCrossEntropyRequest, body, sparse=True)
-    assert isinstance(request, SparseCrossEntropyRequest)
-    labels = decode(
-        arrays.get("labels", request.labels),
-        field="labels",
-        integer=True,
-        allowed=INT_DTYPES,
-        max_elements=settings.max_elements,
-    )
-    return _run(request, arrays, labels, settings, sparse_cross_entropy, ignore_index=request.ignore_index)
-
-
-def categorical(body: Body, settings: Settings) -> Answer:
-    request, arrays = _parse(CategoricalCrossEntropyRequest, body, sparse=False)
-    assert isinstance(request, CategoricalCrossEntropyRequest)
-    labels = decode(
-        arrays.get("labels", request.labels),
-        field="labels",
-        allowed=FLOAT_DTYPES + INT_DTYPES,
-        max_elements=settings.max_elements,
-    )
-    return _run(request, arrays, labels, settings, categorical_cross_entropy)
-
-
-def _parse(
-    model: type[CrossEntropyOptions], body: Body, *, sparse: bool
-) -> tuple[CrossEntropyOptions, fast_json.Decoded]:
-    """The request, plus the arrays the fast path already decoded (none on the general path)."""
-    fast = fast_json.parse(body, model, integer_labels=sparse)
-    if fast is not None:
-        return fast
-    # Pydantic and json take bytes, not a mapping: the general path (problems, unusual bodies) copies it.
-    text = bytes(body) if isinstance(body, mmap.mmap) else body
+def evaluate(family: Family, body: Body, settings: Settings) -> Answer:
+    parsed = parse(body, family, max_elements=settings.max_elements)
     try:
-        return model.model_validate_json(text), {}
-    except ValidationError as exc:
-        raise translate(exc, text, sparse=sparse) from None
-
-
-def _predictions(request: CrossEntropyOptions) -> tuple[str, Any]:
-    given = [name for name in ("logits", "probabilities") if getattr(request, name) is not None]
-    if len(given) != 1:
-        where = pointer("probabilities") if given else pointer("logits")
-        message = (
-            "send exactly one of logits and probabilities, not both"
-            if given
-            else "logits (or probabilities) is required"
-        )
-        raise ProblemError(
-            "invalid_field",
-            message,
-            errors=[item("invalid_field", where, message)],
-            hint="logits are unnormalised scores; probabilities are softmax outputs",
-        )
-    return given[0], getattr(request, given[0])
-
-
-def _run(
-    request: CrossEntropyOptions,
-    arrays: fast_json.Decoded,
-    labels: np.ndarray,
-    settings: Settings,
-    loss: Callable[..., LossResult],
-    **extra: Any,
-) -> Answer:
-    field, value = _predictions(request)
-    predictions = decode(arrays.get(field, value), field=field, max_elements=settings.max_elements)
-    sample_weight: float | np.ndarray | None = None
-    if isinstance(request.sample_weight, float):
-        sample_weight = request.sample_weight
-    elif request.sample_weight is not None:
-        sample_weight = decode(
-            arrays.get("sample_weight", request.sample_weight),
-            field="sample_weight",
-            max_elements=settings.max_elements,
-        )
-    nested = {
-        name: not isinstance(getattr(request, name, None), Tensor)
-        for name in (field, "labels", "sample_weight", "class_weight")
-    }
-    try:
-        result = loss(
-            predictions,
-            labels,
-            from_logits=field == "logits",
-            axis=request.axis,
-            reduction=request.reduction,
-            sample_weight=sample_weight,
-            class_weight=request.class_weight,
-            label_smoothing=request.label_smoothing,
-            epsilon=request.epsilon,
-            precision=request.precision,
-            max_issues=settings.max_error_items,
-            **extra,
-        )
+        result = compute(family, parsed, max_issues=settings.max_error_items)
     except LossInputError as exc:
-        raise _problem(exc, nested) from None
-    return Answer(_serialise(result, request.per_example, nested), int(predictions.size))
+        raise _problem(exc, parsed.nested) from None
+    return Answer(_serialise(result, parsed), parsed.elements)
+
+
+def compute(family: Family, parsed: Parsed, *, max_issues: int) -> LossResult:
+    """The family's core function on the parsed request: arrays and options pass by field name."""
+    arrays = dict(parsed.arrays)
+    predictions = arrays.pop(parsed.predictions)
+    labels = arrays.pop("labels")
+    options = {k: v for k, v in parsed.options.items() if k not in RESPONSE_OPTIONS}
+    return family.compute(
+        predictions,
+        labels,
+        from_logits=parsed.predictions == "logits",
+        max_issues=max_issues,
+        **options,
+        **arrays,
+    )
 
 
 def _problem(exc: LossInputError, nested: dict[str, bool]) -> ProblemError:
@@ -144,21 +60,18 @@ def _problem(exc: LossInputError, nested: dict[str, bool]) -> ProblemError:
         )
         for issue in exc.issues
     ]
-    return ProblemError(exc.code, exc.message, errors=items, error_count=exc.count, hint=exc.hint)
+    hint = with_paths(exc.hint) if exc.hint else None
+    return ProblemError(exc.code, exc.message, errors=items, error_count=exc.count, hint=hint)
 
 
-def _serialise(result: LossResult, per_example: bool, nested: dict[str, bool]) -> bytes:
+def _serialise(result: LossResult, parsed: Parsed) -> bytes:
     body: dict[str, Any] = {"loss": result.loss, "reduction": result.reduction}
-    if per_example:
+    if parsed.options["per_example"]:
         losses = result.losses
         body["losses"] = float(losses) if losses.ndim == 0 else losses
+    body.update(shape=list(result.shape), num_classes=result.num_classes)
+    body.update((name, result.statistics[name]) for name in STATISTICS)
     body.update(
-        shape=list(result.shape),
-        num_classes=result.num_classes,
-        count=result.count,
-        weight_sum=result.weight_sum,
-        nonzero_weight_count=result.nonzero_weight_count,
-        loss_sum=result.loss_sum,
         precision=result.precision,
         warnings=[
             {
@@ -166,7 +79,7 @@ def _serialise(result: LossResult, per_example: bool, nested: dict[str, bool]) -
                 "message": w.message,
                 "pointer": None
                 if w.field is None
-                else element_pointer(w.field, w.index, nested=nested.get(w.field, True)),
+                else element_pointer(w.field, w.index, nested=parsed.nested.get(w.field, True)),
             }
             for w in result.warnings
         ],

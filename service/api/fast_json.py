@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import mmap
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -26,13 +27,11 @@ from pydantic import ValidationError
 
 from . import json_slices
 from .body import Body
-from .decoding import SplicedTensor
-from .schemas import CrossEntropyOptions, Tensor
+from .decoding import ArrayKind, SplicedTensor
+from .schemas import NESTED_MAX_RANK, FamilyRequest, Tensor
 
 # Below this size the general path takes microseconds too, and stays the one small requests use.
 FAST_PATH_MIN_BYTES = 16 * 1024
-ARRAY_FIELDS = ("logits", "probabilities", "labels", "sample_weight")
-MAX_RANK = 4
 # Numeric bodies this large have their big arrays parsed in runs of about SLICE_BYTES (~1 ms each).
 SLICED_MIN_BYTES = 4 * 1024 * 1024
 SLICE_BYTES = 1024 * 1024
@@ -43,23 +42,26 @@ _local = threading.local()
 
 
 Decoded = dict[str, np.ndarray | SplicedTensor]
+# The integer-ness of each bulk array field (the ones worth a fast path), by name.
+Bulk = dict[str, bool]
 
 
 def parse(
-    body: Body, model: type[CrossEntropyOptions], *, integer_labels: bool
-) -> tuple[CrossEntropyOptions, Decoded] | None:
+    body: Body, model: type[FamilyRequest], arrays: Mapping[str, ArrayKind]
+) -> tuple[FamilyRequest, Decoded] | None:
     """The validated request and its large arrays, decoded or cut out, or ``None`` for the general path."""
     if len(body) < FAST_PATH_MIN_BYTES:
         return None
+    bulk = {name: kind.integer for name, kind in arrays.items() if kind.bulk}
     if _mostly_text(body):
         spliced = _splice_tensor_data(body)
         if spliced is not None:
-            return _with_spliced(*spliced, model, integer_labels=integer_labels)
+            return _with_spliced(*spliced, model, bulk)
     elif len(body) >= SLICED_MIN_BYTES:
-        sliced = _parse_sliced(body, model, integer_labels=integer_labels)
+        sliced = _parse_sliced(body, model, bulk)
         if sliced is not None:
             return sliced
-    return _parse_numeric(body, model, integer_labels=integer_labels)
+    return _parse_numeric(body, model, bulk)
 
 
 def _mostly_text(body: Body) -> bool:
@@ -103,31 +105,29 @@ def _splice_tensor_data(body: Body) -> tuple[bytes, dict[str, memoryview]] | Non
 
 
 def _with_spliced(
-    remainder: bytes, cut: dict[str, memoryview], model: type[CrossEntropyOptions], *, integer_labels: bool
-) -> tuple[CrossEntropyOptions, Decoded] | None:
+    remainder: bytes, cut: dict[str, memoryview], model: type[FamilyRequest], bulk: Bulk
+) -> tuple[FamilyRequest, Decoded] | None:
     """Parse what is left of the body and hand each Tensor its cut-out data; every piece must find one."""
     parsed = None
     if len(remainder) >= FAST_PATH_MIN_BYTES:
-        parsed = _parse_numeric(remainder, model, integer_labels=integer_labels)
+        parsed = _parse_numeric(remainder, model, bulk)
     if parsed is None:
         try:
             parsed = model.model_validate_json(remainder), {}
         except ValidationError:
             return None  # the general path will say what is wrong with the original body
     request, arrays = parsed
-    for name in ARRAY_FIELDS:
+    for name in bulk:
         value = getattr(request, name, None)
         if isinstance(value, Tensor) and value.data in cut:
             arrays[name] = SplicedTensor(value, cut.pop(value.data))
     return None if cut else (request, arrays)
 
 
-def _parse_sliced(
-    body: Body, model: type[CrossEntropyOptions], *, integer_labels: bool
-) -> tuple[CrossEntropyOptions, Decoded] | None:
+def _parse_sliced(body: Body, model: type[FamilyRequest], bulk: Bulk) -> tuple[FamilyRequest, Decoded] | None:
     """The large arrays parsed a run at a time, so the GIL changes hands between runs, and the rest of
     the body, with a placeholder string where each of them stood, parsed as usual."""
-    spans = json_slices.large_arrays(body, ARRAY_FIELDS, min_bytes=SLICE_BYTES, run_bytes=SLICE_BYTES)
+    spans = json_slices.large_arrays(body, bulk, min_bytes=SLICE_BYTES, run_bytes=SLICE_BYTES)
     if not spans:
         return None
     view = memoryview(body)
@@ -135,14 +135,14 @@ def _parse_sliced(
     pieces: list[bytes | memoryview] = []
     done = 0
     for name, span in sorted(spans.items(), key=lambda item: item[1].start):
-        array = _array_from_runs(view, span.runs, integer=integer_labels and name == "labels")
+        array = _array_from_runs(view, span.runs, integer=bulk[name])
         if array is None:
             return None
         presliced[name] = array
         pieces += [view[done : span.start], f'"{_placeholder(name)}"'.encode()]
         done = span.end + 1
     pieces.append(view[done:])
-    return _parse_numeric(b"".join(pieces), model, integer_labels=integer_labels, presliced=presliced)
+    return _parse_numeric(b"".join(pieces), model, bulk, presliced=presliced)
 
 
 def _placeholder(name: str) -> str:
@@ -164,11 +164,11 @@ def _array_from_runs(view: memoryview, runs: list[tuple[int, int]], *, integer: 
 
 def _parse_numeric(
     body: Body,
-    model: type[CrossEntropyOptions],
+    model: type[FamilyRequest],
+    bulk: Bulk,
     *,
-    integer_labels: bool,
     presliced: dict[str, np.ndarray] | None = None,
-) -> tuple[CrossEntropyOptions, Decoded] | None:
+) -> tuple[FamilyRequest, Decoded] | None:
     """simdjson's parse with nested numeric arrays straight into NumPy; ``presliced`` arrays stand in for
     their placeholders, each of which must be found as the value of its own top-level key."""
     presliced = dict(presliced or {})
@@ -188,8 +188,8 @@ def _parse_numeric(
         if key in presliced and value == _placeholder(key):
             arrays[key] = presliced.pop(key)
             plain[key] = []
-        elif key in ARRAY_FIELDS and isinstance(value, simdjson.Array):
-            array = _numeric_array(value, integer=integer_labels and key == "labels")
+        elif key in bulk and isinstance(value, simdjson.Array):
+            array = _numeric_array(value, integer=bulk[key])
             if array is None:
                 return None
             arrays[key] = array
@@ -245,7 +245,7 @@ def _rectangular_shape(value: Any) -> tuple[int, ...] | None:
     while len(probe) and isinstance(probe[0], simdjson.Array):
         probe = probe[0]
         shape.append(len(probe))
-    if len(shape) > MAX_RANK or not _rows_fit(value, shape, 0):
+    if len(shape) > NESTED_MAX_RANK or not _rows_fit(value, shape, 0):
         return None
     return tuple(shape)
 

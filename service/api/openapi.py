@@ -10,16 +10,13 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ..families import FAMILIES
 from .auth import is_protected
 from .problems import PROBLEM_MEDIA_TYPE, TITLES
-from .schemas import CategoricalCrossEntropyRequest, Problem, SparseCrossEntropyRequest
+from .schemas import Problem
 
 REF = "#/components/schemas/{model}"
-DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
-    SparseCrossEntropyRequest,
-    CategoricalCrossEntropyRequest,
-    Problem,
-)
+DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (*(family.request for family in FAMILIES), Problem)
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

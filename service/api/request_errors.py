@@ -7,14 +7,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..families import Family, with_paths
 from .decoding import diagnose_nested
 from .pointers import pointer
 from .problems import ProblemError, clip, item
-from .schemas import Tensor
-
-# Fields whose values are arrays: their errors are diagnosed from the value itself, which gives one
-# precise message instead of one complaint per union member.
-ARRAY_FIELDS = ("logits", "probabilities", "labels", "sample_weight")
+from .schemas import NESTED_MAX_RANK, TENSOR_MAX_RANK, Tensor
 
 # Names users bring from TensorFlow, Keras and PyTorch, and the field that does that job here.
 LIBRARY_NAMES: dict[str, str] = {
@@ -34,7 +31,7 @@ LIBRARY_NAMES: dict[str, str] = {
 }
 
 
-def translate(exc: ValidationError, body: bytes | bytearray, *, sparse: bool) -> ProblemError:
+def translate(exc: ValidationError, body: bytes | bytearray, family: Family) -> ProblemError:
     errors = exc.errors(include_url=False)
     first = errors[0]
     if first["type"] == "json_invalid":
@@ -63,22 +60,25 @@ def translate(exc: ValidationError, body: bytes | bytearray, *, sparse: bool) ->
     for error in errors:
         loc = error["loc"]
         field = str(loc[0])
-        if field in ARRAY_FIELDS and error["type"] != "missing":
+        kind = family.arrays.get(field)
+        # Bulk arrays' errors are diagnosed from the value itself: one precise message instead of one
+        # complaint per union member.
+        if kind is not None and kind.bulk and error["type"] != "missing":
             if field not in seen_arrays:
                 seen_arrays.add(field)
-                problems.append(_diagnose_array(body, field, integer=sparse and field == "labels"))
+                problems.append(_diagnose_array(body, field, integer=kind.integer))
             continue
-        items.append(_item(error, sparse))
+        items.append(_item(error))
     for problem in problems:
         items[:0] = problem.errors
     head = problems[0] if problems else None
     code = head.code if head else items[0]["code"]
     detail = head.detail if head else _detail(items)
-    hints = [h for h in (head.hint if head else None, _hint(errors, sparse)) if h]
+    hints = [h for h in (head.hint if head else None, _hint(errors, family)) if h]
     return ProblemError(code, detail, errors=items, error_count=len(items), hint="; ".join(hints) or None)
 
 
-def _item(error: Any, sparse: bool) -> dict[str, Any]:
+def _item(error: Any) -> dict[str, Any]:
     loc = error["loc"]
     where = pointer(*loc)
     if error["type"] == "extra_forbidden":
@@ -94,15 +94,12 @@ def _detail(items: list[dict[str, Any]]) -> str:
     return clip(f"{first['pointer'] or 'body'}: {first['message']}{more}")
 
 
-def _hint(errors: list[Any], sparse: bool) -> str | None:
+def _hint(errors: list[Any], family: Family) -> str | None:
     for error in errors:
         name = str(error["loc"][-1]) if error["loc"] else ""
         if error["type"] == "extra_forbidden":
-            if name == "ignore_index" and not sparse:
-                return (
-                    "ignore_index applies to class-id labels (POST /v1/cross-entropy/sparse); on "
-                    "/categorical leave an example out with sample_weight 0"
-                )
+            if name in family.unknown_field_hints:
+                return with_paths(family.unknown_field_hints[name])
             if name in LIBRARY_NAMES:
                 return f"unknown field {name!r}: {LIBRARY_NAMES[name]}"
         if error["type"] == "literal_error" and name == "reduction":
@@ -123,11 +120,15 @@ def _diagnose_array(body: bytes | bytearray, field: str, *, integer: bool) -> Pr
                 item("invalid_field", pointer(field, *e["loc"]), e["msg"])
                 for e in tensor_error.errors(include_url=False)
             ]
+            too_deep = any(e["loc"] == ("shape",) and e["type"] == "too_long" for e in tensor_error.errors())
             return ProblemError(
                 "invalid_field",
                 f"{field} is not a valid Tensor: {items[0]['pointer']}: {items[0]['message']}",
                 errors=items,
-                hint='a Tensor is {"dtype": ..., "shape": [...], "data": "<base64>"}',
+                hint=f"a Tensor's shape has at most {TENSOR_MAX_RANK} dimensions (nested arrays: rank 1 to "
+                f"{NESTED_MAX_RANK})"
+                if too_deep
+                else 'a Tensor is {"dtype": ..., "shape": [...], "data": "<base64>"}',
             )
     return diagnose_nested(value, field=field, integer=integer)
 

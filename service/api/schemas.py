@@ -10,9 +10,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..losses import Reduction
+from ..losses import OPTION_BOUNDS, Reduction
 
-MAX_TENSOR_RANK = 8
+# Nested JSON arrays are spelled out rank by rank below (no recursive schemas), so they stop at 4; a
+# Tensor's shape is a list, so it goes further.
+NESTED_MAX_RANK = 4
+TENSOR_MAX_RANK = 8
 
 Floats1 = list[float]
 Floats2 = list[list[float]]
@@ -49,12 +52,22 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+# Every family's request model derives from this; the declarations in ``service.families`` say which
+# of its fields are arrays and which are options.
+FamilyRequest = StrictModel
+
+
+def bounds(option: str) -> Any:
+    """The option's range as ``Field`` keywords: the core's bounds, defined once."""
+    return OPTION_BOUNDS[option]
+
+
 class Tensor(StrictModel):
     """A compact array: little-endian, row-major bytes, base64-encoded."""
 
     dtype: TensorDtype = Field(description="element type; bfloat16 is the upper half of a float32")
     shape: list[Annotated[int, Field(ge=0)]] = Field(
-        max_length=MAX_TENSOR_RANK, description="dimensions, outermost first; [] is a scalar"
+        max_length=TENSOR_MAX_RANK, description="dimensions, outermost first; [] is a scalar"
     )
     data: str = Field(
         json_schema_extra={"format": "byte"},
@@ -89,8 +102,10 @@ class CrossEntropyOptions(StrictModel):
     class_weight: list[float] | None = Field(
         None, min_length=1, description="one weight >= 0 per class (torch `weight`)"
     )
-    label_smoothing: float = Field(0.0, ge=0.0, le=1.0, description="target becomes (1-ε)·target + ε/C")
-    epsilon: float = Field(1e-7, gt=0.0, lt=0.5, description="clip for `probabilities`")
+    label_smoothing: float = Field(
+        0.0, **bounds("label_smoothing"), description="target becomes (1-ε)·target + ε/C"
+    )
+    epsilon: float = Field(1e-7, **bounds("epsilon"), description="clip for `probabilities`")
     precision: Literal["float32", "float64"] | None = Field(
         None,
         description="compute precision; null = the data's own (JSON numbers: float64; a Tensor: its "
@@ -177,8 +192,10 @@ class Problem(BaseModel):
 
 class Limits(BaseModel):
     max_body_bytes: int
-    max_elements: int
+    max_elements: int = Field(description="most elements in one array (nested or Tensor)")
     max_error_items: int
+    max_nested_rank: int = Field(description="nested JSON arrays have rank 1 to this")
+    max_tensor_rank: int = Field(description="a Tensor's shape has at most this many dimensions")
 
 
 class Info(BaseModel):

@@ -1,4 +1,4 @@
-"""Exact combination of chunk answers from loss_sum, weight_sum, count and nonzero_weight_count."""
+"""Exact combination of chunk answers from their statistics (loss_sum, weight_sum, count, ...)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from service.evaluate.data import Array
-
-REDUCTIONS = ("mean", "sum", "sum_over_batch_size", "sum_by_nonzero_weights")
+from service.losses import REDUCTIONS, STATISTICS, Statistics, reduce_statistics
+from service.losses.result import StatisticsView
 
 
 class InconsistentAnswers(ValueError):
@@ -19,38 +19,28 @@ class InconsistentAnswers(ValueError):
 
 
 @dataclass(frozen=True)
-class Totals:
-    loss_sum: float
-    weight_sum: float
-    count: int
-    nonzero_weight_count: int
+class Totals(StatisticsView):
+    """Every statistic summed over the chunks, by name."""
+
+    statistics: Statistics
 
     @classmethod
     def of(cls, payloads: Sequence[dict[str, Any]]) -> Totals:
-        # fsum: the combined sums are correctly rounded whatever the number of chunks.
-        return cls(
-            math.fsum(p["loss_sum"] for p in payloads),
-            math.fsum(p["weight_sum"] for p in payloads),
-            sum(int(p["count"]) for p in payloads),
-            sum(int(p["nonzero_weight_count"]) for p in payloads),
-        )
+        return cls({name: _total([p[name] for p in payloads]) for name in STATISTICS})
 
     def reduce(self, reduction: str) -> float | None:
-        """The contract's reductions; a zero denominator gives None (never NaN, never 0)."""
-        if reduction == "sum":
-            return self.loss_sum
-        denominators: dict[str, float] = {
-            "mean": self.weight_sum,
-            "sum_over_batch_size": self.count,
-            "sum_by_nonzero_weights": self.nonzero_weight_count,
-        }
-        if reduction not in denominators:
-            return None  # "none": per-example only
-        denominator = denominators[reduction]
-        return self.loss_sum / denominator if denominator != 0 else None
+        """The contract's reductions, by the core's own definition; a zero denominator gives None."""
+        return reduce_statistics(reduction, self.statistics)
 
     def all_reductions(self) -> dict[str, float | None]:
-        return {name: self.reduce(name) for name in REDUCTIONS}
+        return {name: self.reduce(name) for name in REDUCTIONS if name != "none"}
+
+
+def _total(values: list[Any]) -> Any:
+    """Counts add as integers; sums with fsum, so the total is correctly rounded whatever the chunking."""
+    if all(isinstance(v, int) for v in values):
+        return sum(values)
+    return math.fsum(values)
 
 
 def same_everywhere(payloads: Sequence[dict[str, Any]], key: str) -> Any:

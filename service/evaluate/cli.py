@@ -7,19 +7,27 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import get_args
 
 from rich.console import Console
 
-from service.evaluate.aggregate import REDUCTIONS, InconsistentAnswers
+from service.evaluate.aggregate import InconsistentAnswers
 from service.evaluate.client import ChunkError, RetryPolicy
-from service.evaluate.data import InputError, Mode, load_dataset
+from service.evaluate.data import InputError, load_dataset
 from service.evaluate.encoding import EncodingError
 from service.evaluate.output import print_failure, print_summary, progress_bar, write_json
 from service.evaluate.requests import RequestOptions
 from service.evaluate.runner import evaluate_async
+from service.families import FAMILIES
+from service.losses import REDUCTIONS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EPILOG = """examples:
+  loss-service evaluate data.npz --url http://127.0.0.1:8000 --ignore-index -100 -o result.json
+  loss-service evaluate logits.npy --labels labels.npy --sample-weight weights.npy --reduction sum
+  loss-service evaluate preds.jsonl --probabilities --class-weight 0.2,1,3 --json \\
+      --url http://replica-1:8000 --url http://replica-2:8000 --concurrency 8
+
+exit status: 0 done; 1 a chunk failed (its problem is printed); 2 unusable input or arguments."""
 
 
 def _weight(text: str) -> Path | float:
@@ -40,8 +48,10 @@ def _class_weight(text: str) -> tuple[float, ...]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="loss-service evaluate",
-        description="Evaluate softmax cross-entropy over a whole dataset, in chunks, against one "
+        description="Evaluate softmax cross-entropy over a whole dataset, in chunks, against one\n"
         "or more loss-service URLs; the chunks' answers are combined exactly.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data = parser.add_argument_group("data")
     data.add_argument(
@@ -55,12 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--probabilities", action="store_true", help="the predictions are probabilities")
     data.add_argument(
         "--mode",
-        choices=get_args(Mode),
+        choices=[family.short_name for family in FAMILIES],
         help="endpoint (default: categorical when labels have the predictions' shape, else sparse)",
     )
 
     body = parser.add_argument_group("request options (as in the request body)")
-    body.add_argument("--reduction", choices=[*REDUCTIONS, "none"], default="mean")
+    body.add_argument("--reduction", choices=REDUCTIONS, default="mean")
     body.add_argument("--axis", type=int, help="class axis of the predictions (default -1)")
     body.add_argument("--class-weight", type=_class_weight, help="C comma-separated weights")
     body.add_argument("--label-smoothing", type=float)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import orjson
 
-Mode = Literal["sparse", "categorical"]
+from service.families import family_of
+
+# A loss family's short name (``sparse``, ``categorical``, ...): see ``service.families``.
+Mode = str
 Array = npt.NDArray[Any]
 
 PREDICTION_KEYS = ("logits", "probabilities")
@@ -46,7 +49,8 @@ class Dataset:
 
     def normalised(self, mode: Mode) -> Dataset:
         """Arrays cast to dtypes a Tensor can carry, for the chosen endpoint."""
-        labels = _as_labels(self.labels) if mode == "sparse" else _as_float(self.labels, LABELS_KEY)
+        integer = family_of(mode).arrays[LABELS_KEY].integer
+        labels = _as_labels(self.labels) if integer else _as_float(self.labels, LABELS_KEY)
         weight = self.sample_weight
         if isinstance(weight, np.ndarray):
             weight = _as_float(weight, WEIGHT_KEY)

@@ -12,6 +12,7 @@ import orjson
 
 from service.evaluate.data import Array, Dataset, InputError, Mode
 from service.evaluate.encoding import check_json_numbers, to_nested, to_tensor
+from service.families import FAMILIES, family_of
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,9 @@ class RequestOptions:
         return self.per_example or self.reduction == "none"
 
     def fields(self, mode: Mode) -> dict[str, Any]:
-        if mode == "categorical" and self.ignore_index is not None:
-            raise InputError("ignore_index applies to sparse labels only")
+        if self.ignore_index is not None and "ignore_index" not in family_of(mode).request.model_fields:
+            takers = [f.short_name for f in FAMILIES if "ignore_index" in f.request.model_fields]
+            raise InputError(f"ignore_index does not apply to {mode} labels, only to {' and '.join(takers)}")
         # Chunks always ask for "sum": the requested reduction is computed from the combined
         # statistics, and a per-chunk zero denominator (say, a fully padded chunk) is no warning.
         body: dict[str, Any] = {"reduction": "sum", "per_example": self.wants_losses}

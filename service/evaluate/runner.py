@@ -15,14 +15,10 @@ from service.evaluate.aggregate import Totals, combined_losses, combined_shape, 
 from service.evaluate.client import Answer, RetryPolicy, Sender
 from service.evaluate.data import Array, Dataset, Mode
 from service.evaluate.requests import RequestBuilder, RequestOptions, auto_chunk_size
+from service.families import family_of
 
 # Warnings a chunk raises about itself as a batch (the server's codes).
 BATCH_LEVEL_WARNINGS = frozenset({"empty_batch", "zero_denominator"})
-
-ENDPOINTS: dict[Mode, str] = {
-    "sparse": "/v1/cross-entropy/sparse",
-    "categorical": "/v1/cross-entropy/categorical",
-}
 
 
 @dataclass(frozen=True)
@@ -58,10 +54,7 @@ class Evaluation:
             "loss": self.loss,
             "reductions": self.reductions,
             "statistics": {
-                "loss_sum": self.totals.loss_sum,
-                "weight_sum": self.totals.weight_sum,
-                "count": self.totals.count,
-                "nonzero_weight_count": self.totals.nonzero_weight_count,
+                **self.totals.statistics,
                 "num_examples": self.num_examples,
                 "num_classes": self.num_classes,
                 "shape": self.shape,
@@ -105,7 +98,7 @@ async def evaluate_async(
     builder = RequestBuilder(data, options, mode, tensors=tensors)
     sender = Sender(
         urls=[url.rstrip("/") for url in urls],
-        path=ENDPOINTS[mode],
+        path=family_of(mode).path,
         concurrency=concurrency,
         retry=retry or RetryPolicy(),
         timeout=timeout,

@@ -1,4 +1,4 @@
-"""The numerical core: softmax cross-entropy in pure NumPy, usable as a library on its own.
+"""The numerical core: cross-entropy losses in pure NumPy, usable as a library on its own.
 
 >>> import numpy as np
 >>> from service.losses import sparse_cross_entropy
@@ -8,17 +8,31 @@
 (0.570208, 2)
 """
 
-from .cross_entropy import categorical_cross_entropy, sparse_cross_entropy
+from .categorical import categorical_cross_entropy
 from .errors import Issue, LossInputError, LossWarning
-from .result import REDUCTIONS, LossResult, Reduction, reduce_statistics
+from .inputs import OPTION_BOUNDS
+from .result import (
+    REDUCTIONS,
+    STATISTICS,
+    LossResult,
+    MetricResult,
+    Reduction,
+    Statistics,
+    reduce_statistics,
+)
+from .sparse import sparse_cross_entropy
 
 __all__ = [
+    "OPTION_BOUNDS",
     "REDUCTIONS",
+    "STATISTICS",
     "Issue",
     "LossInputError",
     "LossResult",
     "LossWarning",
+    "MetricResult",
     "Reduction",
+    "Statistics",
     "categorical_cross_entropy",
     "reduce_statistics",
     "sparse_cross_entropy",

@@ -7,16 +7,30 @@ so a caller can point at the exact number that is wrong.
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .errors import Issue, LossInputError, LossWarning, issues_from_mask
+from .result import REDUCTIONS
 
 DEFAULT_MAX_ISSUES = 20
 # Rows of probabilities (and soft labels) must sum to 1 within this much.
 SUM_TOLERANCE = 1e-3
+# The ranges of the numeric options, in Pydantic's ``Field`` vocabulary; the request schemas use them too.
+OPTION_BOUNDS: dict[str, dict[str, float]] = {
+    "label_smoothing": {"ge": 0.0, "le": 1.0},
+    "epsilon": {"gt": 0.0, "lt": 0.5},
+}
+_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "ge": operator.ge,
+    "gt": operator.gt,
+    "le": operator.le,
+    "lt": operator.lt,
+}
 
 
 @dataclass(frozen=True)
@@ -122,7 +136,7 @@ def _reshape_hint(
     if labels_shape == pred_shape and pred.num_classes > 1:
         return (
             "labels have the same shape as the predictions, as one-hot or soft labels do: send them to "
-            "POST /v1/cross-entropy/categorical, or send class ids of shape "
+            "categorical_cross_entropy, or send class ids of shape "
             f"{_fmt(target)}"
         )
     rank = len(pred_shape)
@@ -139,7 +153,7 @@ def _reshape_hint(
     if len(labels_shape) == 1 and labels_shape[0] == pred.num_classes and size == 1:
         return (
             f"labels hold {labels_shape[0]} values, as many as there are classes: if they are a "
-            "one-hot or soft label row, send it to POST /v1/cross-entropy/categorical as labels of shape "
+            "one-hot or soft label row, send it to categorical_cross_entropy as labels of shape "
             f"{_fmt(pred_shape)}; if these are {labels_shape[0]} class ids, the predictions need shape "
             f"({labels_shape[0]}, C)"
         )
@@ -194,8 +208,7 @@ def sparse_labels(
             "label_not_integer",
             f"labels must be integer class ids, got dtype {labels.dtype}",
             field="labels",
-            hint="sparse labels are class ids; one-hot or soft labels go to "
-            "POST /v1/cross-entropy/categorical",
+            hint="sparse labels are class ids; one-hot or soft labels go to categorical_cross_entropy",
         )
     flat = labels.reshape(-1).astype(np.int64, copy=False)
     counted = np.ones(flat.shape, dtype=bool) if ignore_index is None else flat != ignore_index
@@ -307,3 +320,23 @@ def class_weights(class_weight: np.ndarray | None, classes: int, *, max_issues: 
 def check_option(ok: bool, field: str, message: str) -> None:
     if not ok:
         raise input_error("invalid_field", message, field=field)
+
+
+def check_common_options(*, reduction: str, **options: float) -> None:
+    """The reduction's name and each numeric option within its :data:`OPTION_BOUNDS`."""
+    check_option(
+        reduction in REDUCTIONS,
+        "reduction",
+        f"reduction must be one of {', '.join(REDUCTIONS)}; got {reduction!r}",
+    )
+    for name, value in options.items():
+        bounds = OPTION_BOUNDS[name]
+        inside = all(_COMPARISONS[op](value, bound) for op, bound in bounds.items())
+        check_option(inside, name, f"{name} must be in {interval_text(bounds)}, got {value}")
+
+
+def interval_text(bounds: dict[str, float]) -> str:
+    """``{"ge": 0, "lt": 0.5}`` as ``[0, 0.5)``."""
+    low = f"[{bounds['ge']:g}" if "ge" in bounds else f"({bounds['gt']:g}" if "gt" in bounds else "(-inf"
+    high = f"{bounds['le']:g}]" if "le" in bounds else f"{bounds['lt']:g})" if "lt" in bounds else "inf)"
+    return f"{low}, {high}"

@@ -11,6 +11,7 @@ import pytest
 from reference.inprocess import InProcessClient
 from test_errors import problem
 
+from service.api.docs import ASSETS_PATH
 from service.config import Settings
 from service.main import create_app
 
@@ -18,7 +19,15 @@ AppWith = Callable[..., AbstractContextManager[InProcessClient]]
 SPARSE = "/v1/cross-entropy/sparse"
 PAYLOAD = {"logits": [[2.0, 1.0, 0.1]], "labels": [0]}
 KEYS = "first-key-0123456789,second-key-abcdefghij"
-OPEN_PATHS = ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"]
+OPEN_PATHS = [
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/redoc",
+    f"{ASSETS_PATH}/swagger-ui.css",
+]
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Callable
 
@@ -14,10 +15,12 @@ from reference.inprocess import InProcessClient
 
 from service.api import evaluation, fast_json
 from service.api.problems import ProblemError
-from service.api.schemas import CategoricalCrossEntropyRequest, SparseCrossEntropyRequest
 from service.config import Settings
+from service.families import CATEGORICAL, SPARSE
 
 SETTINGS = Settings()
+sparse = functools.partial(evaluation.evaluate, SPARSE)
+categorical = functools.partial(evaluation.evaluate, CATEGORICAL)
 LOGITS = [[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [-1.0, 0.0, 3.0], [1.0, 1.0, 1.0]]
 
 
@@ -76,8 +79,8 @@ BODIES = [
 @pytest.mark.parametrize("body", BODIES, ids=range(len(BODIES)))
 def test_sparse_paths_agree(body: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
     raw = json.dumps(body).encode()
-    assert answer(evaluation.sparse, raw, fast=True, monkeypatch=monkeypatch) == answer(
-        evaluation.sparse, raw, fast=False, monkeypatch=monkeypatch
+    assert answer(sparse, raw, fast=True, monkeypatch=monkeypatch) == answer(
+        sparse, raw, fast=False, monkeypatch=monkeypatch
     )
 
 
@@ -93,9 +96,9 @@ def test_sparse_paths_agree(body: dict[str, object], monkeypatch: pytest.MonkeyP
 )
 def test_bodies_simdjson_refuses_take_the_general_path(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fast_json, "FAST_PATH_MIN_BYTES", 0)
-    assert fast_json.parse(raw, SparseCrossEntropyRequest, integer_labels=True) is None
-    assert answer(evaluation.sparse, raw, fast=True, monkeypatch=monkeypatch) == answer(
-        evaluation.sparse, raw, fast=False, monkeypatch=monkeypatch
+    assert fast_json.parse(raw, SPARSE.request, SPARSE.arrays) is None
+    assert answer(sparse, raw, fast=True, monkeypatch=monkeypatch) == answer(
+        sparse, raw, fast=False, monkeypatch=monkeypatch
     )
 
 
@@ -112,12 +115,12 @@ def test_categorical_paths_agree_on_random_shapes(shape: list[int], data: st.Dat
     )
     raw = json.dumps({"logits": logits.tolist(), "labels": targets.tolist(), "reduction": "none"}).encode()
     with pytest.MonkeyPatch.context() as monkeypatch:
-        fast = answer(evaluation.categorical, raw, fast=True, monkeypatch=monkeypatch)
-        general = answer(evaluation.categorical, raw, fast=False, monkeypatch=monkeypatch)
+        fast = answer(categorical, raw, fast=True, monkeypatch=monkeypatch)
+        general = answer(categorical, raw, fast=False, monkeypatch=monkeypatch)
     assert fast == general
-    assert fast_json.parse(raw, CategoricalCrossEntropyRequest, integer_labels=False) is not None or len(
-        raw
-    ) < (fast_json.FAST_PATH_MIN_BYTES)
+    assert fast_json.parse(raw, CATEGORICAL.request, CATEGORICAL.arrays) is not None or len(raw) < (
+        fast_json.FAST_PATH_MIN_BYTES
+    )
 
 
 def test_a_large_body_takes_the_fast_path_over_http(api_client: InProcessClient) -> None:
@@ -127,7 +130,7 @@ def test_a_large_body_takes_the_fast_path_over_http(api_client: InProcessClient)
     body = {"logits": logits.tolist(), "labels": labels.tolist()}
     raw = json.dumps(body).encode()
     assert len(raw) > fast_json.FAST_PATH_MIN_BYTES
-    assert fast_json.parse(raw, SparseCrossEntropyRequest, integer_labels=True) is not None
+    assert fast_json.parse(raw, SPARSE.request, SPARSE.arrays) is not None
     shifted = logits - logits.max(axis=1, keepdims=True)
     expected = np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(300), labels])
     response = api_client.post("/v1/cross-entropy/sparse", json=body)
@@ -136,8 +139,8 @@ def test_a_large_body_takes_the_fast_path_over_http(api_client: InProcessClient)
 
 def test_a_large_body_without_fields_gets_the_general_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     raw = b"{" + b" " * (fast_json.FAST_PATH_MIN_BYTES + 10) + b"}"
-    assert fast_json.parse(raw, SparseCrossEntropyRequest, integer_labels=True) is None
-    code, _, errors = answer(evaluation.sparse, raw, fast=True, monkeypatch=monkeypatch)  # type: ignore[misc]
+    assert fast_json.parse(raw, SPARSE.request, SPARSE.arrays) is None
+    code, _, errors = answer(sparse, raw, fast=True, monkeypatch=monkeypatch)  # type: ignore[misc]
     assert code == "invalid_field"
     assert {e["pointer"] for e in errors} == {"/labels"}
 
@@ -175,8 +178,8 @@ def test_spliced_tensors_agree_with_the_general_path(
 ) -> None:
     monkeypatch.setattr(fast_json, "SPLICE_MIN_BYTES", 8)
     raw = json.dumps(body).encode()
-    assert answer(evaluation.sparse, raw, fast=True, monkeypatch=monkeypatch) == answer(
-        evaluation.sparse, raw, fast=False, monkeypatch=monkeypatch
+    assert answer(sparse, raw, fast=True, monkeypatch=monkeypatch) == answer(
+        sparse, raw, fast=False, monkeypatch=monkeypatch
     )
 
 
@@ -185,11 +188,11 @@ def test_only_tensor_data_is_spliced(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fast_json, "FAST_PATH_MIN_BYTES", 0)
     monkeypatch.setattr(fast_json, "_mostly_text", lambda body: True)
     good = json.dumps(TENSOR_BODIES[1]).encode()
-    parsed = fast_json.parse(good, SparseCrossEntropyRequest, integer_labels=True)
+    parsed = fast_json.parse(good, SPARSE.request, SPARSE.arrays)
     assert parsed is not None
     assert sorted(parsed[1]) == ["labels", "logits", "sample_weight"]
     stray = json.dumps(TENSOR_BODIES[5]).encode()  # a "data" key outside any Tensor
-    assert fast_json.parse(stray, SparseCrossEntropyRequest, integer_labels=True) is None
+    assert fast_json.parse(stray, SPARSE.request, SPARSE.arrays) is None
     escaped = json.dumps(TENSOR_BODIES[0]).replace("/", "\\/").encode()  # a legal JSON escape
     assert b"\\/" in escaped
     assert fast_json._splice_tensor_data(escaped) is None

@@ -3,6 +3,7 @@ general path gives, whether it is sliced or handed over."""
 
 from __future__ import annotations
 
+import functools
 import json
 import mmap
 from typing import Any
@@ -16,10 +17,11 @@ from reference.inprocess import InProcessClient
 from service.api import body as body_module
 from service.api import evaluation, fast_json, json_slices
 from service.api.problems import ProblemError
-from service.api.schemas import SparseCrossEntropyRequest
 from service.config import Settings
+from service.families import SPARSE
 
 SETTINGS = Settings()
+sparse = functools.partial(evaluation.evaluate, SPARSE)
 LAYOUTS: list[dict[str, Any]] = [
     {},
     {"separators": (",", ":")},
@@ -34,7 +36,7 @@ def answer(raw: bytes, *, sliced: bool, monkeypatch: pytest.MonkeyPatch) -> obje
     monkeypatch.setattr(fast_json, "SLICED_MIN_BYTES", 0)
     monkeypatch.setattr(fast_json, "SLICE_BYTES", 1)
     try:
-        return json.loads(evaluation.sparse(raw, SETTINGS).body)
+        return json.loads(sparse(raw, SETTINGS).body)
     except ProblemError as problem:
         return (problem.code, problem.detail, problem.errors)
 
@@ -97,7 +99,14 @@ def test_sliced_bodies_get_the_general_paths_answer(
 )
 def test_text_that_is_not_plainly_arrays_is_handed_over(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fast_json, "SLICE_BYTES", 1)
-    assert fast_json._parse_sliced(raw, SparseCrossEntropyRequest, integer_labels=True) is None
+    assert (
+        fast_json._parse_sliced(
+            raw,
+            SPARSE.request,
+            {"logits": False, "probabilities": False, "labels": True, "sample_weight": False},
+        )
+        is None
+    )
     sliced = answer(raw, sliced=True, monkeypatch=monkeypatch)
     assert sliced == answer(raw, sliced=False, monkeypatch=monkeypatch)
 
@@ -108,11 +117,14 @@ def test_a_big_numeric_body_is_parsed_in_runs() -> None:
     raw = json.dumps({"logits": logits.tolist(), "labels": list(range(512))}).encode()
     assert len(raw) > fast_json.SLICED_MIN_BYTES
     spans = json_slices.large_arrays(
-        raw, fast_json.ARRAY_FIELDS, min_bytes=fast_json.SLICE_BYTES, run_bytes=fast_json.SLICE_BYTES
+        raw,
+        ["logits", "probabilities", "labels", "sample_weight"],
+        min_bytes=fast_json.SLICE_BYTES,
+        run_bytes=fast_json.SLICE_BYTES,
     )
     assert spans is not None
     assert len(spans["logits"].runs) > 4
-    parsed = fast_json.parse(raw, SparseCrossEntropyRequest, integer_labels=True)
+    parsed = fast_json.parse(raw, SPARSE.request, SPARSE.arrays)
     assert parsed is not None
     np.testing.assert_array_equal(parsed[1]["logits"], logits)
 
@@ -133,4 +145,4 @@ def test_a_mapped_body_gets_the_same_answers(
     raw = json.dumps(good).encode()
     buffer = mmap.mmap(-1, len(raw))
     buffer[:] = raw
-    assert evaluation.sparse(buffer, SETTINGS).body == evaluation.sparse(raw, SETTINGS).body
+    assert sparse(buffer, SETTINGS).body == sparse(raw, SETTINGS).body

@@ -6,7 +6,8 @@ import asyncio
 import httpx
 import pytest
 
-from bench import floor_apps, payloads
+from bench import payloads
+from bench.investigations import floor_apps
 
 
 def post(app: floor_apps.ASGIApp, body: bytes) -> httpx.Response:

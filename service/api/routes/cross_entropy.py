@@ -1,25 +1,22 @@
-"""POST /v1/cross-entropy/{sparse,categorical}: read the body, evaluate off the event loop, respond."""
+"""POST one route per loss family: read the body, evaluate (off the event loop when large), respond."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import functools
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ...config import Settings
+from ...families import FAMILIES, Family
 from ..body import Body, check_media_type, read_body
-from ..evaluation import Answer, categorical, sparse
+from ..evaluation import Answer, evaluate
 from ..openapi import PROBLEM_RESPONSES, request_body
-from ..schemas import (
-    CategoricalCrossEntropyRequest,
-    CrossEntropyResponse,
-    SparseCrossEntropyRequest,
-)
+from ..schemas import CrossEntropyResponse
 
-router = APIRouter(prefix="/v1/cross-entropy", tags=["cross-entropy"])
+router = APIRouter(tags=["cross-entropy"])
 
 # Below this size parsing and math take microseconds: a thread hop would cost more than it saves.
 INLINE_BODY_BYTES = 64 * 1024
@@ -46,29 +43,22 @@ def _evaluate_and_free(
     return evaluate(box.pop(), settings)
 
 
-COMMON: dict[str, Any] = {
-    "response_model": CrossEntropyResponse,
-    "responses": PROBLEM_RESPONSES,
-}
+def _endpoint(family: Family) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await _respond(request, functools.partial(evaluate, family))
+
+    endpoint.__name__ = family.name
+    return endpoint
 
 
-@router.post(
-    "/sparse",
-    operation_id="sparse_cross_entropy",
-    summary="Softmax cross-entropy with integer class labels",
-    openapi_extra=request_body(SparseCrossEntropyRequest),
-    **COMMON,
-)
-async def sparse_cross_entropy(request: Request) -> Response:
-    return await _respond(request, sparse)
-
-
-@router.post(
-    "/categorical",
-    operation_id="categorical_cross_entropy",
-    summary="Softmax cross-entropy with one-hot or soft label distributions",
-    openapi_extra=request_body(CategoricalCrossEntropyRequest),
-    **COMMON,
-)
-async def categorical_cross_entropy(request: Request) -> Response:
-    return await _respond(request, categorical)
+for _family in FAMILIES:
+    router.add_api_route(
+        _family.path,
+        _endpoint(_family),
+        methods=["POST"],
+        operation_id=_family.name,
+        summary=_family.summary,
+        openapi_extra=request_body(_family.request),
+        response_model=CrossEntropyResponse,
+        responses=PROBLEM_RESPONSES,
+    )

@@ -10,7 +10,7 @@ from ... import __version__
 from ...config import Settings
 from ...losses import REDUCTIONS
 from ..decoding import TENSOR_DTYPES
-from ..schemas import Info, Limits
+from ..schemas import NESTED_MAX_RANK, TENSOR_MAX_RANK, Info, Limits
 
 router = APIRouter(tags=["info"])
 
@@ -42,6 +42,8 @@ async def info(request: Request) -> Info:
             max_body_bytes=settings.max_body_bytes,
             max_elements=settings.max_elements,
             max_error_items=settings.max_error_items,
+            max_nested_rank=NESTED_MAX_RANK,
+            max_tensor_rank=TENSOR_MAX_RANK,
         ),
         dtypes=list(TENSOR_DTYPES),
         reductions=list(REDUCTIONS),

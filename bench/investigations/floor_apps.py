@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from service.api.body import Body, read_body
-from service.api.evaluation import sparse
+from service.api.evaluation import evaluate
 from service.config import Settings, get_settings
+from service.families import SPARSE
 from service.memory import retain_freed_memory
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -77,12 +78,12 @@ async def _hop(scope: Scope, receive: Receive, settings: Settings) -> bytes:
 
 
 async def _inline(scope: Scope, receive: Receive, settings: Settings) -> bytes:
-    return sparse(await _service_body(scope, receive, settings), settings).body
+    return evaluate(SPARSE, await _service_body(scope, receive, settings), settings).body
 
 
 async def _thread(scope: Scope, receive: Receive, settings: Settings) -> bytes:
     body = await _service_body(scope, receive, settings)
-    return (await run_in_threadpool(sparse, body, settings)).body
+    return (await run_in_threadpool(evaluate, SPARSE, body, settings)).body
 
 
 read = _app(_read)
