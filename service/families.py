@@ -7,8 +7,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .api.decoding import CLASS_IDS, PER_CLASS, PREDICTIONS, TARGETS, WEIGHTS, ArrayKind
-from .api.schemas import CategoricalCrossEntropyRequest, FamilyRequest, SparseCrossEntropyRequest
-from .losses import LossResult, categorical_cross_entropy, sparse_cross_entropy
+from .api.schemas import (
+    BinaryCrossEntropyRequest,
+    CategoricalCrossEntropyRequest,
+    FamilyRequest,
+    SparseCrossEntropyRequest,
+)
+from .losses import LossResult, binary_cross_entropy, categorical_cross_entropy, sparse_cross_entropy
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ class Family:
         return self.name.removesuffix("_cross_entropy")
 
 
-SOFTMAX_PREDICTIONS: dict[str, ArrayKind] = {"logits": PREDICTIONS, "probabilities": PREDICTIONS}
+PREDICTION_ARRAYS: dict[str, ArrayKind] = {"logits": PREDICTIONS, "probabilities": PREDICTIONS}
 WEIGHT_ARRAYS: dict[str, ArrayKind] = {"sample_weight": WEIGHTS, "class_weight": PER_CLASS}
 
 SPARSE = Family(
@@ -42,7 +47,7 @@ SPARSE = Family(
     path="/v1/cross-entropy/sparse",
     summary="Softmax cross-entropy with integer class labels",
     request=SparseCrossEntropyRequest,
-    arrays={**SOFTMAX_PREDICTIONS, "labels": CLASS_IDS, **WEIGHT_ARRAYS},
+    arrays={**PREDICTION_ARRAYS, "labels": CLASS_IDS, **WEIGHT_ARRAYS},
     compute=sparse_cross_entropy,
 )
 
@@ -51,7 +56,7 @@ CATEGORICAL = Family(
     path="/v1/cross-entropy/categorical",
     summary="Softmax cross-entropy with one-hot or soft label distributions",
     request=CategoricalCrossEntropyRequest,
-    arrays={**SOFTMAX_PREDICTIONS, "labels": TARGETS, **WEIGHT_ARRAYS},
+    arrays={**PREDICTION_ARRAYS, "labels": TARGETS, **WEIGHT_ARRAYS},
     compute=categorical_cross_entropy,
     unknown_field_hints={
         "ignore_index": "ignore_index applies to class-id labels (sparse_cross_entropy); on "
@@ -59,7 +64,16 @@ CATEGORICAL = Family(
     },
 )
 
-FAMILIES: tuple[Family, ...] = (SPARSE, CATEGORICAL)
+BINARY = Family(
+    name="binary_cross_entropy",
+    path="/v1/cross-entropy/binary",
+    summary="Sigmoid cross-entropy for binary and multi-label data",
+    request=BinaryCrossEntropyRequest,
+    arrays={**PREDICTION_ARRAYS, "labels": TARGETS, **WEIGHT_ARRAYS, "pos_weight": PER_CLASS},
+    compute=binary_cross_entropy,
+)
+
+FAMILIES: tuple[Family, ...] = (SPARSE, CATEGORICAL, BINARY)
 BY_NAME: dict[str, Family] = {family.name: family for family in FAMILIES}
 
 

@@ -5,8 +5,10 @@ import type { components, paths } from "loss-service-api";
 
 type Sparse = paths["/v1/cross-entropy/sparse"]["post"];
 type Categorical = paths["/v1/cross-entropy/categorical"]["post"];
+type Binary = paths["/v1/cross-entropy/binary"]["post"];
 export type SparseBody = Sparse["requestBody"]["content"]["application/json"];
 export type CategoricalBody = Categorical["requestBody"]["content"]["application/json"];
+export type BinaryBody = Binary["requestBody"]["content"]["application/json"];
 export type LossResult = Sparse["responses"][200]["content"]["application/json"];
 export type Problem = Sparse["responses"][422]["content"]["application/problem+json"];
 type Tensor = components["schemas"]["Tensor"];
@@ -41,6 +43,26 @@ const soft: CategoricalBody = {
   class_weight: [1.0, 2.0],
 };
 
+// Multi-label: one 0/1 label per logit; -1 marks "not annotated"; torch's elementwise view is axis null.
+const multiLabel: BinaryBody = {
+  logits: [
+    [1.0, -1.0, 0.5],
+    [0.2, 0.1, -0.3],
+  ],
+  labels: [
+    [1, 0, -1],
+    [0, 1, 0],
+  ],
+  ignore_index: -1,
+  pos_weight: [3.0, 0.5, 1.0],
+  axis: null,
+  focal_gamma: 2.0,
+  focal_alpha: 0.25,
+};
+
+// @ts-expect-error: pos_weight is a list of numbers, one per label
+const badPosWeight: BinaryBody = { logits: [[1, 2]], labels: [[0, 1]], pos_weight: 2 };
+
 // @ts-expect-error: "avg" is not a reduction
 const badReduction: SparseBody = { logits: [[1, 2]], labels: [0], reduction: "avg" };
 // @ts-expect-error: misspelt or foreign options are not fields (the server rejects them too)
@@ -71,4 +93,4 @@ export async function sparseCrossEntropy(baseUrl: string, body: SparseBody): Pro
   return (await response.json()) as LossResult;
 }
 
-export const examples = { nested, tokens, soft, badReduction, foreignOption };
+export const examples = { nested, tokens, soft, multiLabel, badReduction, badPosWeight, foreignOption };

@@ -115,6 +115,18 @@ class CrossEntropyOptions(StrictModel):
         "measured with 128 000 classes)",
     )
     per_example: bool = Field(True, description="return the per-example `losses`")
+    focal_gamma: float = Field(
+        0.0,
+        **bounds("focal_gamma"),
+        description="focal focusing exponent γ: each class term −log p_c becomes (1−p_c)^γ·(−log p_c) "
+        "(Keras CategoricalFocalCrossentropy); 0 is plain cross-entropy, exactly",
+    )
+    focal_alpha: float | None = Field(
+        None,
+        **bounds("focal_alpha"),
+        description="focal balancing factor α multiplying the loss; null applies none (Keras "
+        "CategoricalFocalCrossentropy always applies its default 0.25)",
+    )
 
 
 class SparseCrossEntropyRequest(CrossEntropyOptions):
@@ -136,6 +148,65 @@ class CategoricalCrossEntropyRequest(CrossEntropyOptions):
 
     labels: FloatArray | Tensor = Field(
         description="target distributions, same shape as the predictions; each row >= 0, summing to 1"
+    )
+
+
+class BinaryCrossEntropyRequest(CrossEntropyOptions):
+    """Sigmoid cross-entropy for binary and multi-label data: every element an independent yes/no (tf
+    sigmoid_cross_entropy_with_logits / weighted_cross_entropy_with_logits, Keras BinaryCrossentropy,
+    torch binary_cross_entropy_with_logits, optax sigmoid_binary_cross_entropy)."""
+
+    logits: FloatArray | Tensor | None = Field(
+        None,
+        description="unbounded scores, one per label, shape S; exactly one of logits / probabilities. "
+        "NaN and ±inf are rejected",
+    )
+    probabilities: FloatArray | Tensor | None = Field(
+        None,
+        description="predicted probabilities σ(x) in [0, 1], shape S: clipped to [epsilon, 1 - epsilon] "
+        "(Keras from_logits=False), never renormalised",
+    )
+    labels: FloatArray | Tensor = Field(
+        description="targets in [0, 1] (hard 0/1 or soft), the predictions' shape S (a trailing 1 is "
+        "squeezed); a Tensor may be float or int"
+    )
+    axis: int | None = Field(  # type: ignore[assignment]
+        -1,
+        description="the label axis: an example's loss is the mean of its labels' terms over it (Keras). "
+        "null: every element is its own example (torch's and TF's elementwise view). Rank-1 predictions "
+        "are N examples of one label each",
+    )
+    class_weight: list[float] | None = Field(
+        None,
+        min_length=1,
+        description="one weight >= 0 per label (C = size of the label axis; with axis null or rank 1, of "
+        "the last axis), inside the example's mean (torch `weight` of shape [C])",
+    )
+    pos_weight: list[float] | None = Field(
+        None,
+        min_length=1,
+        description="one weight >= 0 per label, multiplying the positive term (torch/TF `pos_weight`); "
+        "laid out like class_weight",
+    )
+    label_smoothing: float = Field(
+        0.0, **bounds("label_smoothing"), description="target becomes y·(1-ε) + ε/2 (Keras)"
+    )
+    ignore_index: float | None = Field(
+        None,
+        description="labels equal to this are masked (e.g. -1 for not annotated): they count for nothing, "
+        "and an example whose labels are all masked is not counted",
+    )
+    focal_gamma: float = Field(
+        0.0,
+        **bounds("focal_gamma"),
+        description="focal exponent γ: ℓ ← ℓ·(1−p_t)^γ with p_t = p·y + (1−p)·(1−y) (torchvision, optax, "
+        "Keras BinaryFocalCrossentropy); 0 is plain binary cross-entropy, exactly",
+    )
+    focal_alpha: float | None = Field(
+        None,
+        **bounds("focal_alpha"),
+        description="focal balancing: ℓ ← ℓ·(α·y + (1−α)·(1−y)); null applies none (torchvision's default "
+        "is 0.25; Keras applies α only with apply_class_balancing=True)",
     )
 
 

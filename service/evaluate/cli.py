@@ -48,8 +48,8 @@ def _class_weight(text: str) -> tuple[float, ...]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="loss-service evaluate",
-        description="Evaluate softmax cross-entropy over a whole dataset, in chunks, against one\n"
-        "or more loss-service URLs; the chunks' answers are combined exactly.",
+        description="Evaluate cross-entropy (softmax or sigmoid) over a whole dataset, in chunks, against\n"
+        "one or more loss-service URLs; the chunks' answers are combined exactly.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--mode",
         choices=[family.short_name for family in FAMILIES],
-        help="endpoint (default: categorical when labels have the predictions' shape, else sparse)",
+        help="endpoint (default: labels shaped like the predictions are categorical, or binary when "
+        "they are multi-hot: 0/1 only, some row not summing to 1; other labels are sparse)",
     )
 
     body = parser.add_argument_group("request options (as in the request body)")

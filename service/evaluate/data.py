@@ -44,8 +44,12 @@ class Dataset:
         return 1 if self.predictions.ndim == 1 else int(self.predictions.shape[0])
 
     def mode(self) -> Mode:
-        """The endpoint the data fits: labels shaped like the predictions are distributions."""
-        return "categorical" if self.labels.shape == self.predictions.shape else "sparse"
+        """The endpoint the data fits: labels shaped like the predictions are distributions
+        (categorical), unless they are multi-hot — only 0s and 1s, with some row not summing to 1 —
+        which makes them multi-label data (binary); any other shape holds class ids (sparse)."""
+        if self.labels.shape != self.predictions.shape:
+            return "sparse"
+        return "binary" if _multi_hot(self.labels) else "categorical"
 
     def normalised(self, mode: Mode) -> Dataset:
         """Arrays cast to dtypes a Tensor can carry, for the chosen endpoint."""
@@ -56,6 +60,16 @@ class Dataset:
             weight = _as_float(weight, WEIGHT_KEY)
         predictions = _as_float(self.predictions, self.prediction_field)
         return Dataset(predictions, labels, self.probabilities, weight)
+
+
+def _multi_hot(labels: Array) -> bool:
+    """Only 0/1 values, and not every row (along the last axis) sums to 1: one-hot rows stay categorical."""
+    if labels.size == 0 or labels.dtype.kind not in "iufb":
+        return False
+    values = labels.astype(np.float64, copy=False)
+    if not bool(np.all((values == 0) | (values == 1))):
+        return False
+    return not bool(np.all(values.sum(axis=-1) == 1))
 
 
 def _as_float(array: Array, name: str) -> Array:

@@ -8,6 +8,7 @@
 (0.570208, 2)
 """
 
+from .binary import binary_cross_entropy
 from .categorical import categorical_cross_entropy
 from .errors import Issue, LossInputError, LossWarning
 from .inputs import OPTION_BOUNDS
@@ -33,6 +34,7 @@ __all__ = [
     "MetricResult",
     "Reduction",
     "Statistics",
+    "binary_cross_entropy",
     "categorical_cross_entropy",
     "reduce_statistics",
     "sparse_cross_entropy",

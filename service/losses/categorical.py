@@ -21,6 +21,7 @@ from .result import LossResult, Reduction, assemble_result
 from .rows import logsumexp_terms, row_dots
 from .softmax import (
     clipped_log,
+    focal_factor,
     infinite_loss,
     normalised_probabilities,
     quiet_floating_point,
@@ -44,6 +45,8 @@ def categorical_cross_entropy(
     label_smoothing: float = 0.0,
     epsilon: float = 1e-7,
     precision: str | None = None,
+    focal_gamma: float = 0.0,
+    focal_alpha: float | None = None,
     max_issues: int = DEFAULT_MAX_ISSUES,
 ) -> LossResult:
     r"""Softmax cross-entropy with one-hot or soft label distributions.
@@ -59,6 +62,10 @@ def categorical_cross_entropy(
     distributions: every value finite and >= 0, every row summing to 1. The effective weight is the sample
     weight :math:`s_i`; ``losses`` are :math:`s_i l_i`.
 
+    Focal modulation (Keras ``CategoricalFocalCrossentropy``, whose :math:`\alpha` defaults to 0.25; here
+    ``None`` means 1): :math:`l_i = \alpha \sum_c w_c\, t_{i,c} (1-p_{i,c})^\gamma (-\log p_{i,c})`, with
+    :math:`1 - p = -\mathrm{expm1}(\log p)`; :math:`\gamma = 0` without :math:`\alpha` is the plain loss.
+
     Examples:
         >>> import numpy as np
         >>> r = categorical_cross_entropy(np.array([[2.0, 1.0, 0.1]]), np.array([[0.7, 0.2, 0.1]]))
@@ -69,7 +76,7 @@ def categorical_cross_entropy(
         predictions: logits (or probabilities) of shape ``[..., C, ...]`` with the classes on ``axis``.
         labels: target distributions of the predictions' shape.
         from_logits, axis, reduction, sample_weight, class_weight, label_smoothing, epsilon, precision,
-        max_issues: as for :func:`~service.losses.sparse.sparse_cross_entropy`.
+        focal_gamma, focal_alpha, max_issues: as for :func:`~service.losses.sparse.sparse_cross_entropy`.
 
     Returns:
         A :class:`~service.losses.result.LossResult`.
@@ -85,7 +92,13 @@ def categorical_cross_entropy(
     """
     warnings: list[LossWarning] = []
     field = "logits" if from_logits else "probabilities"
-    check_common_options(reduction=reduction, label_smoothing=label_smoothing, epsilon=epsilon)
+    check_common_options(
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+        epsilon=epsilon,
+        focal_gamma=focal_gamma,
+        focal_alpha=focal_alpha,
+    )
     raw = np.asarray(predictions)
     pred = prepare_predictions(raw, field=field, axis=axis, precision=precision)
     targets = _target_matrix(np.asarray(labels), raw, pred)
@@ -93,13 +106,17 @@ def categorical_cross_entropy(
     cw = class_weights(class_weight, classes, max_issues=max_issues)
     sw = sample_weights(sample_weight, pred.example_shape, max_issues=max_issues, warnings=warnings)
     if from_logits:
-        per_example = _categorical_logit_loss(pred, targets, cw, label_smoothing, max_issues, warnings)
+        per_example = _categorical_logit_loss(
+            pred, targets, cw, label_smoothing, focal_gamma, max_issues, warnings
+        )
     else:
         _check_distributions(targets, *_distribution_stats(targets), pred, max_issues)
         if label_smoothing:
             targets = (1.0 - label_smoothing) * targets + label_smoothing / classes
         q = targets if cw is None else targets * cw
-        per_example = _categorical_probability_loss(pred, q, epsilon, max_issues, warnings)
+        per_example = _categorical_probability_loss(pred, q, epsilon, focal_gamma, max_issues, warnings)
+    if focal_alpha is not None:
+        per_example = focal_alpha * per_example
     counted = np.ones(sw.shape, dtype=bool)
     contribution = np.where(sw != 0, sw * per_example, 0.0)
     return assemble_result(
@@ -120,10 +137,12 @@ def _categorical_logit_loss(
     targets: np.ndarray,
     cw: np.ndarray | None,
     label_smoothing: float,
+    focal_gamma: float,
     max_issues: int,
     warnings: list[LossWarning],
 ) -> np.ndarray:
-    """``(1−ε)·[(Σ t w)·log s − Σ t w d] + (ε/C)·[(Σ w)·log s − Σ w d]``, never building smoothed targets."""
+    """``(1−ε)·[(Σ t w)·log s − Σ t w d] + (ε/C)·[(Σ w)·log s − Σ w d]``, never building smoothed targets
+    (focal: each class's term, from ``log p = d − log s``)."""
     z = pred.matrix
     weighted = targets if cw is None else targets * cw.astype(targets.dtype)
     class_w = np.ones(pred.num_classes) if cw is None else cw
@@ -136,10 +155,13 @@ def _categorical_logit_loss(
     if terms.suspicious:
         reject_non_finite_rows(pred, np.ones(z.shape[0], dtype=bool), max_issues)
     warn_if_probabilities(pred, warnings)
-    mass = terms.weight_sums[0]
-    loss: np.ndarray = (1.0 - label_smoothing) * (mass * terms.log_s - terms.dots[0])
-    if label_smoothing:
-        loss += label_smoothing / pred.num_classes * (class_w.sum() * terms.log_s - terms.dots[1])
+    if focal_gamma:
+        loss = _focal_sum(_smoothed(weighted, class_w, label_smoothing), terms.log_softmax(z), focal_gamma)
+    else:
+        mass = terms.weight_sums[0]
+        loss = (1.0 - label_smoothing) * (mass * terms.log_s - terms.dots[0])
+        if label_smoothing:
+            loss += label_smoothing / pred.num_classes * (class_w.sum() * terms.log_s - terms.dots[1])
     infinite = ~np.isfinite(loss)
     if infinite.any():
         raise infinite_loss(pred, infinite, max_issues, "a class with target probability > 0 has logit -inf")
@@ -147,12 +169,31 @@ def _categorical_logit_loss(
 
 
 def _categorical_probability_loss(
-    pred: Predictions, q: np.ndarray, epsilon: float, max_issues: int, warnings: list[LossWarning]
+    pred: Predictions,
+    q: np.ndarray,
+    epsilon: float,
+    focal_gamma: float,
+    max_issues: int,
+    warnings: list[LossWarning],
 ) -> np.ndarray:
     counted = np.ones(pred.matrix.shape[0], dtype=bool)
     p = normalised_probabilities(pred, counted, max_issues, warnings)
     log_p = clipped_log(p, epsilon, q > 0, pred, warnings)
+    if focal_gamma:
+        return _focal_sum(q, log_p, focal_gamma)
     return np.asarray(-(q * log_p).sum(axis=1))
+
+
+def _smoothed(weighted: np.ndarray, class_w: np.ndarray, label_smoothing: float) -> np.ndarray:
+    """Class-weighted targets after smoothing: ``w_c·((1−ε)·t_c + ε/C)``."""
+    if not label_smoothing:
+        return weighted
+    return np.asarray((1.0 - label_smoothing) * weighted + label_smoothing / len(class_w) * class_w)
+
+
+def _focal_sum(q: np.ndarray, log_p: np.ndarray, gamma: float) -> np.ndarray:
+    """``Σ_c q_c·(1−p_c)^γ·(−log p_c)`` per row; ``q_c = 0`` contributes 0, even at a masked class."""
+    return np.asarray(np.where(q == 0, 0.0, q * focal_factor(log_p, gamma) * -log_p).sum(axis=1))
 
 
 # --- targets ---------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ SUM_TOLERANCE = 1e-3
 OPTION_BOUNDS: dict[str, dict[str, float]] = {
     "label_smoothing": {"ge": 0.0, "le": 1.0},
     "epsilon": {"gt": 0.0, "lt": 0.5},
+    "focal_gamma": {"ge": 0.0},
+    "focal_alpha": {"ge": 0.0, "le": 1.0},
 }
 _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "ge": operator.ge,
@@ -302,18 +304,32 @@ def sample_weights(
 
 def class_weights(class_weight: np.ndarray | None, classes: int, *, max_issues: int) -> np.ndarray | None:
     """Validate the ``(classes,)`` class weights."""
-    if class_weight is None:
+    return per_class_weights(class_weight, classes, field="class_weight", max_issues=max_issues)
+
+
+def per_class_weights(
+    values: np.ndarray | None,
+    size: int,
+    *,
+    field: str,
+    max_issues: int,
+    what: str = "class",
+    broadcast_one: bool = False,
+) -> np.ndarray | None:
+    """Validate a vector of ``size`` weights >= 0, one per class (or label) — ``class_weight``,
+    ``pos_weight``. With ``broadcast_one`` a single weight is accepted too and applies to all."""
+    if values is None:
         return None
-    weights = np.asarray(class_weight, dtype=np.float64)
-    if weights.shape != (classes,):
+    weights = np.asarray(values, dtype=np.float64)
+    if weights.shape != (size,) and not (broadcast_one and weights.shape == (1,)):
         raise input_error(
             "invalid_weight",
-            f"class_weight needs one weight per class: {classes} expected, got shape {_fmt(weights.shape)}",
-            field="class_weight",
-            expected=[classes],
+            f"{field} needs one weight per {what}: {size} expected, got shape {_fmt(weights.shape)}",
+            field=field,
+            expected=[size],
             received=list(weights.shape),
         )
-    _check_finite_nonnegative(weights, field="class_weight", max_issues=max_issues)
+    _check_finite_nonnegative(weights, field=field, max_issues=max_issues)
     return weights
 
 
@@ -322,14 +338,17 @@ def check_option(ok: bool, field: str, message: str) -> None:
         raise input_error("invalid_field", message, field=field)
 
 
-def check_common_options(*, reduction: str, **options: float) -> None:
-    """The reduction's name and each numeric option within its :data:`OPTION_BOUNDS`."""
+def check_common_options(*, reduction: str, **options: float | None) -> None:
+    """The reduction's name and each numeric option (``None``: not given) within its
+    :data:`OPTION_BOUNDS`."""
     check_option(
         reduction in REDUCTIONS,
         "reduction",
         f"reduction must be one of {', '.join(REDUCTIONS)}; got {reduction!r}",
     )
     for name, value in options.items():
+        if value is None:
+            continue
         bounds = OPTION_BOUNDS[name]
         inside = all(_COMPARISONS[op](value, bound) for op, bound in bounds.items())
         check_option(inside, name, f"{name} must be in {interval_text(bounds)}, got {value}")

@@ -41,6 +41,13 @@ class RowTerms:
     weight_sums: list[np.ndarray]
     weight_min: np.ndarray
 
+    def log_softmax(self, z: np.ndarray) -> np.ndarray:
+        """Every class's ``log p_c = (z_c − shift) − log s`` in float64, for the rows ``z`` these terms
+        were computed from (focal terms need each class, not only the sums)."""
+        return np.asarray(
+            (z.astype(np.float64) - self.shift.astype(np.float64)[:, None]) - self.log_s[:, None]
+        )
+
     @property
     def suspicious(self) -> bool:
         """A NaN, +inf or a row without a finite logit was seen: validate before trusting the rows."""

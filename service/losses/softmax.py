@@ -179,6 +179,13 @@ def clipped_log(
     p: np.ndarray, epsilon: float, used: np.ndarray, pred: Predictions, warnings: list[LossWarning]
 ) -> np.ndarray:
     """``log clip(p, eps, 1 - eps)``, warning when the clip changed a value that enters the loss."""
+    return np.asarray(np.log(clip_probabilities(p, epsilon, used, pred.field, warnings)))
+
+
+def clip_probabilities(
+    p: np.ndarray, epsilon: float, used: np.ndarray, field: str, warnings: list[LossWarning]
+) -> np.ndarray:
+    """``clip(p, eps, 1 - eps)`` (Keras), warning when the clip changed a value that enters the loss."""
     clipped = np.clip(p, epsilon, 1.0 - epsilon)
     hit = used & (clipped != p)
     if hit.any():
@@ -187,7 +194,19 @@ def clipped_log(
                 "probabilities_clipped",
                 f"{int(hit.sum())} probability value(s) entering the loss were clipped to [{epsilon:g}, "
                 f"1 - {epsilon:g}]; each such term is capped at -log({epsilon:g}) = {-np.log(epsilon):.7g}",
-                field=pred.field,
+                field=field,
             )
         )
-    return np.asarray(np.log(clipped))
+    return np.asarray(clipped)
+
+
+def focal_factor(log_p: np.ndarray, gamma: float) -> np.ndarray:
+    """``(1 − p)^γ`` from ``log p`` without cancellation: ``1 − p = −expm1(log p)`` (optax's log-space
+    form), so a confident prediction's tiny ``1 − p`` keeps its relative accuracy."""
+    return np.asarray((-np.expm1(log_p)) ** gamma)
+
+
+def focal_smoothing_sum(log_p: np.ndarray, class_w: np.ndarray, gamma: float) -> np.ndarray:
+    """``Σ_c w_c·(1−p_c)^γ·(−log p_c)`` per row; a class weighted 0 contributes 0, even at ``p_c = 0``."""
+    terms = np.where(class_w == 0, 0.0, class_w * focal_factor(log_p, gamma) * -log_p)
+    return np.asarray(terms.sum(axis=1))

@@ -20,6 +20,8 @@ from .result import LossResult, Reduction, assemble_result
 from .rows import logsumexp_terms
 from .softmax import (
     clipped_log,
+    focal_factor,
+    focal_smoothing_sum,
     infinite_loss,
     normalised_probabilities,
     quiet_floating_point,
@@ -44,6 +46,8 @@ def sparse_cross_entropy(
     ignore_index: int | None = None,
     epsilon: float = 1e-7,
     precision: str | None = None,
+    focal_gamma: float = 0.0,
+    focal_alpha: float | None = None,
     max_issues: int = DEFAULT_MAX_ISSUES,
 ) -> LossResult:
     r"""Softmax cross-entropy with integer class labels.
@@ -65,6 +69,11 @@ def sparse_cross_entropy(
     With ``from_logits=False`` the predictions are probabilities: each row is divided by its sum, clipped
     to ``[epsilon, 1 - epsilon]`` and :math:`-\log` replaces :math:`\mathrm{lse}(z) - z` (Keras).
 
+    Focal modulation (Keras ``CategoricalFocalCrossentropy`` on the one-hot target): each
+    :math:`\mathrm{nll}_c = -\log p_c` above becomes :math:`(1-p_c)^\gamma\,\mathrm{nll}_c`, with
+    :math:`1 - p_c = -\mathrm{expm1}(\log p_c)`, and the bracket is multiplied by :math:`\alpha` (``None``:
+    1). :math:`W_i` is unchanged; :math:`\gamma = 0` without :math:`\alpha` is the plain loss, exactly.
+
     Examples:
         >>> import numpy as np
         >>> r = sparse_cross_entropy(np.array([[2.0, 1.0, 0.1]]), np.array([0]))
@@ -84,6 +93,8 @@ def sparse_cross_entropy(
         ignore_index: a label value that counts for nothing (loss 0, weight 0), e.g. -100.
         epsilon: clip for probabilities, in ``(0, 0.5)``.
         precision: ``"float32"``, ``"float64"`` or ``None`` (the predictions' own; half upcast to float32).
+        focal_gamma: focusing exponent :math:`\gamma \ge 0`; ``0`` is plain cross-entropy.
+        focal_alpha: balancing factor :math:`\alpha \in [0, 1]`, or ``None`` for none.
         max_issues: how many offending elements an error lists at most.
 
     Returns:
@@ -101,7 +112,13 @@ def sparse_cross_entropy(
     """
     warnings: list[LossWarning] = []
     field = "logits" if from_logits else "probabilities"
-    check_common_options(reduction=reduction, label_smoothing=label_smoothing, epsilon=epsilon)
+    check_common_options(
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+        epsilon=epsilon,
+        focal_gamma=focal_gamma,
+        focal_alpha=focal_alpha,
+    )
     raw = np.asarray(predictions)
     pred = prepare_predictions(raw, field=field, axis=axis, precision=precision)
     y, counted, _ = sparse_labels(
@@ -118,15 +135,21 @@ def sparse_cross_entropy(
     y_safe = np.where(counted, y, 0)
 
     if from_logits:
-        nll, smooth = _sparse_logit_terms(pred, y_safe, counted, cw, label_smoothing, max_issues, warnings)
+        nll, smooth = _sparse_logit_terms(
+            pred, y_safe, counted, cw, label_smoothing, focal_gamma, max_issues, warnings
+        )
     else:
         nll, smooth = _sparse_probability_terms(
-            pred, y_safe, counted, cw, label_smoothing, epsilon, max_issues, warnings
+            pred, y_safe, counted, cw, label_smoothing, focal_gamma, epsilon, max_issues, warnings
         )
     class_factor = np.ones_like(sw) if cw is None else cw[y_safe]
+    if focal_gamma:
+        nll = focal_factor(-nll, focal_gamma) * nll
     per_example = (1.0 - label_smoothing) * class_factor * nll
     if smooth is not None:
         per_example = per_example + (label_smoothing / classes) * smooth
+    if focal_alpha is not None:
+        per_example = focal_alpha * per_example
     weight = np.where(counted, sw * class_factor, 0.0)
     # Zero effective weight means no contribution, also where PyTorch would keep the smoothing
     # term of a target class weighted 0: the contract fixes zero-weight positions at exactly 0.
@@ -150,9 +173,11 @@ def _sparse_logit_terms(
     counted: np.ndarray,
     cw: np.ndarray | None,
     label_smoothing: float,
+    focal_gamma: float,
     max_issues: int,
     warnings: list[LossWarning],
 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """``nll_y`` per row and, with smoothing, ``Σ_c w_c·nll_c`` (focal: ``Σ_c w_c·(1−p_c)^γ·nll_c``)."""
     z = pred.matrix
     class_w = np.ones(pred.num_classes) if cw is None else cw
     z_y = z[np.arange(len(y)), y]
@@ -178,6 +203,8 @@ def _sparse_logit_terms(
             max_issues,
             "label smoothing puts probability on a class whose logit is -inf",
         )
+    if focal_gamma:
+        smooth = focal_smoothing_sum(terms.log_softmax(z), class_w, focal_gamma)
     return nll, np.where(counted, smooth, 0.0)
 
 
@@ -187,6 +214,7 @@ def _sparse_probability_terms(
     counted: np.ndarray,
     cw: np.ndarray | None,
     label_smoothing: float,
+    focal_gamma: float,
     epsilon: float,
     max_issues: int,
     warnings: list[LossWarning],
@@ -199,5 +227,8 @@ def _sparse_probability_terms(
     used = np.broadcast_to(counted[:, None], p.shape)
     log_p = clipped_log(p, epsilon, used, pred, warnings)
     nll = -log_p[np.arange(len(y)), y]
-    smooth = -(log_p.sum(axis=1) if cw is None else log_p @ cw)
+    if focal_gamma:
+        smooth = focal_smoothing_sum(log_p, np.ones(pred.num_classes) if cw is None else cw, focal_gamma)
+    else:
+        smooth = -(log_p.sum(axis=1) if cw is None else log_p @ cw)
     return np.where(counted, nll, 0.0), np.where(counted, smooth, 0.0)

@@ -325,8 +325,8 @@ def test_unsupported_media_type(api_client: InProcessClient) -> None:
 
 
 def test_not_found(api_client: InProcessClient) -> None:
-    body = problem(api_client.get("/v1/cross-entropy/binary"), 404, "not_found")
-    assert body["instance"] == "/v1/cross-entropy/binary"
+    body = problem(api_client.get("/v1/cross-entropy/hinge"), 404, "not_found")
+    assert body["instance"] == "/v1/cross-entropy/hinge"
 
 
 def test_method_not_allowed(api_client: InProcessClient) -> None:

@@ -33,6 +33,7 @@ def test_operation_ids_are_the_contract_s() -> None:
     assert ids == {
         "/v1/cross-entropy/sparse": {"post": "sparse_cross_entropy"},
         "/v1/cross-entropy/categorical": {"post": "categorical_cross_entropy"},
+        "/v1/cross-entropy/binary": {"post": "binary_cross_entropy"},
         "/healthz": {"get": "healthz"},
         "/readyz": {"get": "readyz"},
         "/v1/info": {"get": "info"},

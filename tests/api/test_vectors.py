@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from reference.binary_vectors import BINARY_VECTORS, FOCAL_VECTORS
 from reference.compare import (
     Evaluate,
     assert_matches_reference,
@@ -33,7 +34,7 @@ from reference.vectors import (
 )
 
 
-@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v.id)
+@pytest.mark.parametrize("vector", VECTORS + BINARY_VECTORS + FOCAL_VECTORS, ids=lambda v: v.id)
 def test_vector(evaluate: Evaluate, vector: Vector) -> None:
     reference = from_request(vector.endpoint, vector.body)
     precision = expected_precision(vector.body)

@@ -126,3 +126,26 @@ def test_a_422_is_read_back_as_a_typed_problem(api: Any) -> None:
     (item,) = problem.errors
     assert isinstance(item, models.ProblemItem)
     assert item.pointer == "/labels/1"
+
+
+def test_binary_multi_hot_with_focal_options(api: Any) -> None:
+    # semantics-binary-metrics.md §D (Keras none / torch mean) and §B1 (torchvision sum, axis null).
+    models = _module("models")
+    binary = _module("api.cross_entropy.binary_cross_entropy")
+    logits, labels = [[1.0, -1.0, 0.5], [0.2, 0.1, -0.3]], [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    result = binary.sync(client=api, body=models.BinaryCrossEntropyRequest(logits=logits, labels=labels))
+    assert isinstance(result, models.CrossEntropyResponse)
+    assert result.loss == pytest.approx(0.5162485221900404, rel=1e-12)
+    np.testing.assert_allclose(result.losses, [0.36686678640551745, 0.6656302579745633], rtol=1e-12)
+    body = models.BinaryCrossEntropyRequest(
+        logits=_tensor([[2.0, -1.0, 0.5], [-3.0, 0.0, 4.0]], "float64"),
+        labels=_tensor([[1, 0, 0], [1, 1, 0]], "int64"),
+        axis=None,
+        reduction=models.BinaryCrossEntropyRequestReduction.SUM,
+        focal_gamma=2.0,
+        focal_alpha=0.25,
+    )
+    focal = binary.sync(client=api, body=body)
+    assert isinstance(focal, models.CrossEntropyResponse)
+    assert focal.loss == pytest.approx(3.9415753719940407, rel=1e-12)
+    assert focal.shape == [2, 3]

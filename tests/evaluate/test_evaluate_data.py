@@ -97,3 +97,17 @@ def test_error_items_are_mapped_to_dataset_rows() -> None:
     assert dataset_row({"pointer": "/logits/7/2"}, chunk) == 37
     assert dataset_row({"pointer": "/class_weight/1"}, chunk) is None
     assert dataset_row({"pointer": "/logits/12"}, chunk) is None  # not a row of this chunk
+
+
+@pytest.mark.parametrize(
+    ("labels", "mode"),
+    [
+        ([[1, 0, 1], [0, 1, 0]], "binary"),  # multi-hot: a row with two 1s
+        ([[0, 0, 0], [0, 1, 0]], "binary"),  # a row with no positive label
+        ([[1, 0, 0], [0, 1, 0]], "categorical"),  # one-hot rows stay categorical
+        ([[0.7, 0.3, 0.0], [0.0, 1.0, 0.0]], "categorical"),  # soft distributions
+        ([0, 2], "sparse"),
+    ],
+)
+def test_mode_is_inferred_from_the_labels(labels: list[object], mode: str) -> None:
+    assert Dataset(np.zeros((2, 3)), np.asarray(labels)).mode() == mode

@@ -105,11 +105,14 @@ def sparse(
     label_smoothing: float = 0.0,
     ignore_index: int | None = None,
     epsilon: float = 1e-7,
+    focal_gamma: float = 0.0,
+    focal_alpha: float | None = None,
 ) -> Reference:
     """Integer labels; label smoothing by PyTorch's formula (semantics.md §3.2).
 
     Element contribution: `s_i·[(1−ε)·w_y·(−log p_y) + (ε/C)·Σ_c w_c·(−log p_c)]`; effective weight
-    `w_i = s_i·w_y·[y ≠ ignore_index]`, so `mean` divides by `Σ s_i·w_{y_i}` as torch does.
+    `w_i = s_i·w_y·[y ≠ ignore_index]`, so `mean` divides by `Σ s_i·w_{y_i}` as torch does. Focal
+    (contract 1.1): every `−log p_c` becomes `(1−p_c)^γ·(−log p_c)` and the bracket is times α.
     """
     rows = _class_last(predictions, axis)
     shape = rows.shape[:-1]
@@ -136,10 +139,12 @@ def sparse(
             raise ValueError(f"label {y} outside [0, {num_classes})")
         log_p = _log_probabilities(rows[index].tolist(), from_logits, epsilon)
         s = float(sample_w[index])
-        element = class_w[y] * -log_p[y]
+        element = class_w[y] * _focal(log_p[y], focal_gamma)
         if label_smoothing:
-            smooth = math.fsum(w * -lp for w, lp in zip(class_w, log_p, strict=True))
+            smooth = math.fsum(w * _focal(lp, focal_gamma) for w, lp in zip(class_w, log_p, strict=True))
             element = (1.0 - label_smoothing) * element + label_smoothing / num_classes * smooth
+        if focal_alpha is not None:
+            element *= focal_alpha
         contributions.append(s * element)
         weights.append(s * class_w[y])
         counted.append(True)
@@ -157,8 +162,11 @@ def categorical(
     class_weight: Sequence[float] | None = None,
     label_smoothing: float = 0.0,
     epsilon: float = 1e-7,
+    focal_gamma: float = 0.0,
+    focal_alpha: float | None = None,
 ) -> Reference:
-    """Target distributions: `l_i = −Σ_c w_c·t_c·log p_c` with `t ← (1−ε)·t + ε/C`; `w_i = s_i`."""
+    """Target distributions: `l_i = −Σ_c w_c·t_c·log p_c` with `t ← (1−ε)·t + ε/C`; `w_i = s_i`.
+    Focal (Keras CategoricalFocalCrossentropy): `l_i = α·Σ_c w_c·t_c·(1−p_c)^γ·(−log p_c)`."""
     rows = _class_last(predictions, axis)
     targets = _class_last(labels, axis)
     if targets.shape != rows.shape:
@@ -175,8 +183,12 @@ def categorical(
         smoothed = [(1.0 - label_smoothing) * t + label_smoothing / num_classes for t in targets[index]]
         # A term whose weight·target is 0 contributes 0 even at a −inf logit (a masked class).
         element = math.fsum(
-            -(w * t) * lp for w, t, lp in zip(class_w, smoothed, log_p, strict=True) if w * t != 0
+            (w * t) * _focal(lp, focal_gamma)
+            for w, t, lp in zip(class_w, smoothed, log_p, strict=True)
+            if w * t != 0
         )
+        if focal_alpha is not None:
+            element *= focal_alpha
         s = float(sample_w[index])
         contributions.append(s * element)
         weights.append(s)
@@ -184,6 +196,13 @@ def categorical(
         contributions, weights, [True] * len(weights), shape
     )
     return Reference(losses, loss_sum, weight_sum, count, nonzero, num_classes)
+
+
+def _focal(log_p: float, gamma: float) -> float:
+    """`(1−p)^γ·(−log p)`; `1 − p = −expm1(log p)` keeps a confident prediction's tiny `1 − p` exact."""
+    if not gamma:
+        return -log_p
+    return (-math.expm1(log_p)) ** gamma * -log_p
 
 
 def from_request(endpoint: str, body: Mapping[str, Any]) -> Reference:
@@ -196,9 +215,21 @@ def from_request(endpoint: str, body: Mapping[str, Any]) -> Reference:
         "class_weight": body.get("class_weight"),
         "label_smoothing": body.get("label_smoothing", 0.0),
         "epsilon": body.get("epsilon", 1e-7),
+        "focal_gamma": body.get("focal_gamma", 0.0),
+        "focal_alpha": body.get("focal_alpha"),
     }
     predictions = decode(body["logits" if from_logits else "probabilities"])
     labels = decode(body["labels"])
+    if endpoint == "binary":
+        from .binary_reference import binary
+
+        return binary(
+            predictions,
+            labels,
+            ignore_index=body.get("ignore_index"),
+            pos_weight=body.get("pos_weight"),
+            **options,
+        )
     if endpoint == "sparse":
         return sparse(predictions, labels, ignore_index=body.get("ignore_index"), **options)
     if endpoint == "categorical":

@@ -1,0 +1,385 @@
+"""Sigmoid (binary) cross-entropy for binary and multi-label data, in pure NumPy.
+
+Every element is an independent yes/no question; an example's loss is the mean of its labels' terms over
+the label axis (Keras), or each element is its own example (``axis=None``: torch's and TF's view).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import LossWarning, issues_from_mask
+from .inputs import (
+    DEFAULT_MAX_ISSUES,
+    Predictions,
+    check_common_options,
+    input_error,
+    per_class_weights,
+    prepare_predictions,
+    sample_weights,
+)
+from .result import LossResult, Reduction, assemble_result
+from .rows import row_dots
+from .softmax import clip_probabilities, quiet_floating_point
+
+ArrayLike = Any
+
+
+@quiet_floating_point
+def binary_cross_entropy(
+    predictions: ArrayLike,
+    labels: ArrayLike,
+    *,
+    from_logits: bool = True,
+    axis: int | None = -1,
+    reduction: Reduction = "mean",
+    sample_weight: ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,
+    pos_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    ignore_index: float | None = None,
+    epsilon: float = 1e-7,
+    precision: str | None = None,
+    focal_gamma: float = 0.0,
+    focal_alpha: float | None = None,
+    max_issues: int = DEFAULT_MAX_ISSUES,
+) -> LossResult:
+    r"""Sigmoid cross-entropy: hard or soft labels in ``[0, 1]``, one per prediction.
+
+    Per element with logit :math:`x`, target :math:`y \leftarrow y(1-\varepsilon) + \varepsilon/2`
+    (Keras smoothing) and ``pos_weight`` :math:`q`, with :math:`\mathrm{sp}(x) = \log(1 + e^x)`:
+
+    .. math::
+        \ell = \max(x, 0) - x y + \log(1 + e^{-|x|})
+        \qquad\text{or, with } q:\quad \ell = (1-y)\,\mathrm{sp}(x) + q\,y\,\mathrm{sp}(-x)
+
+    (both TF's ``weighted_cross_entropy_with_logits``; the second is a sum of non-negative terms, so it
+    is exact for every finite :math:`x`: :math:`x=-40, y=0` gives 4.25e-18, not torch's 0.0).
+    Probabilities are clipped to ``[epsilon, 1 - epsilon]`` (Keras, no renormalisation):
+    :math:`\ell = -[q\,y\log p + (1-y)\log(1-p)]`. Focal modulation (torchvision, optax, Keras):
+    :math:`\ell \leftarrow \ell\,(1-p_t)^\gamma\,(\alpha y + (1-\alpha)(1-y))` with
+    :math:`p_t = p y + (1-p)(1-y)`; from logits :math:`\log(1-p_t)` is a log-sum-exp of
+    :math:`\log\sigma(\pm x)` (no cancellation), and :math:`\gamma = 0` skips it (plain BCE, exactly).
+
+    Per example, with mask :math:`m` (labels equal to ``ignore_index`` are masked) and class weights
+    :math:`w_c`: :math:`l_i = \sum_c m_{ic} w_c \ell_{ic} / \sum_c m_{ic}`; effective weight
+    :math:`W_i = s_i [\sum_c m_{ic} > 0]`. Reductions as :func:`~service.losses.result.reduce_statistics`.
+
+    Shapes: predictions and labels ``S`` (rank >= 1); per-example shape ``S`` without ``axis``, or ``S``
+    itself with ``axis=None`` and for rank-1 input (``N`` examples of one label; Keras would read a 1-D
+    vector as one example). ``class_weight`` and ``pos_weight`` run along the label axis (with
+    ``axis=None`` or rank 1: along the last axis, as torch broadcasts); a single weight applies to all.
+
+    Examples:
+        >>> import numpy as np
+        >>> r = binary_cross_entropy(np.array([[2.0], [-1.0]]), np.array([[1.0], [0.0]]))
+        >>> round(r.loss, 7)  # (softplus(-2) + softplus(-1)) / 2
+        0.2200948
+
+    Args:
+        predictions: logits (or probabilities, ``from_logits=False``) of shape ``S``.
+        labels: numbers in ``[0, 1]`` of shape ``S`` (a trailing 1 on either side is squeezed).
+        from_logits: whether ``predictions`` are logits (``True``) or probabilities.
+        axis: the label axis, or ``None`` for every element an example.
+        reduction, sample_weight, epsilon, precision, max_issues: as for
+            :func:`~service.losses.sparse.sparse_cross_entropy`.
+        class_weight: per-label weights >= 0 inside the example's mean (torch ``weight`` of shape ``[C]``).
+        pos_weight: per-label weights >= 0 of the positive term (torch/TF ``pos_weight``).
+        label_smoothing: :math:`\varepsilon \in [0, 1]`.
+        ignore_index: a label value that masks its element (e.g. -1, "not annotated").
+        focal_gamma: :math:`\gamma \ge 0`; ``0`` is plain cross-entropy.
+        focal_alpha: :math:`\alpha \in [0, 1]`, or ``None`` for no class balancing.
+
+    Returns:
+        A :class:`~service.losses.result.LossResult` (``num_classes``: labels per example).
+
+    Raises:
+        LossInputError: naming the input, element and values that make the loss undefined.
+
+    References:
+        `tf.nn.weighted_cross_entropy_with_logits
+        <https://www.tensorflow.org/api_docs/python/tf/nn/weighted_cross_entropy_with_logits>`_;
+        `torch.nn.functional.binary_cross_entropy_with_logits
+        <https://pytorch.org/docs/stable/generated/torch.nn.functional.binary_cross_entropy_with_logits.html>`_;
+        `keras.losses.BinaryCrossentropy / BinaryFocalCrossentropy
+        <https://keras.io/api/losses/probabilistic_losses/>`_; `optax.sigmoid_focal_loss
+        <https://optax.readthedocs.io/en/latest/api/losses.html>`_.
+    """
+    warnings: list[LossWarning] = []
+    check_common_options(
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+        epsilon=epsilon,
+        focal_gamma=focal_gamma,
+        focal_alpha=focal_alpha,
+    )
+    raw = np.asarray(predictions)
+    layout = _layout(raw, "logits" if from_logits else "probabilities", axis, precision)
+    y, mask = _binary_labels(np.asarray(labels), layout, ignore_index, max_issues, warnings)
+    _check_predictions(layout, from_logits, max_issues)
+    cw = layout.along(class_weight, "class_weight", max_issues)
+    pw = layout.along(pos_weight, "pos_weight", max_issues)
+    sw = sample_weights(sample_weight, layout.pred.example_shape, max_issues=max_issues, warnings=warnings)
+
+    # Probabilities are clipped and logged in float64, as on the softmax endpoints: in float32 1 − 1e-7
+    # rounds to 0.99999988 and the two caps would differ (15.94 and 16.12).
+    dtype = layout.pred.dtype if from_logits else np.dtype(np.float64)
+    t = y.astype(dtype)
+    if label_smoothing:
+        t = t * dtype.type(1.0 - label_smoothing) + dtype.type(label_smoothing / 2)
+    x = layout.pred.matrix.astype(dtype, copy=False)
+    if from_logits:
+        ell = _logit_terms(x, t, pw)
+    else:
+        ell = _probability_terms(x, t, pw, epsilon, mask, layout.pred.field, warnings)
+    if focal_gamma:
+        ell = ell * _focal_factor(x, t, focal_gamma, from_logits)
+    if focal_alpha is not None:
+        ell = ell * (focal_alpha * t + (1.0 - focal_alpha) * (1.0 - t))
+
+    terms = np.where(mask, ell.astype(np.float64), 0.0)
+    overflow = mask & ~np.isfinite(terms)
+    if overflow.any():
+        raise issues_from_mask(
+            overflow,
+            code="non_finite_value",
+            field=layout.pred.field,
+            limit=max_issues,
+            describe=lambda p: (f"the loss of element {layout.index(p)} overflows {dtype}", None),
+            index_of=layout.index,
+            hint="pos_weight times a huge logit exceeds the float range; compute in float64 or scale down",
+        )
+    if cw is not None:
+        terms = terms * cw
+    labels_counted = np.count_nonzero(mask, axis=1)
+    classes = terms.shape[1]
+    totals = terms[:, 0] if classes == 1 else row_dots(terms, np.ones(classes))
+    counted = labels_counted > 0
+    per_example = np.where(counted, totals / np.maximum(labels_counted, 1), 0.0)
+    weight = np.where(counted, sw, 0.0)
+    contribution = np.where(weight != 0, sw * per_example, 0.0)
+    return assemble_result(
+        contribution,
+        weight,
+        counted,
+        example_shape=layout.pred.example_shape,
+        num_classes=layout.num_classes,
+        field=layout.pred.field,
+        precision=layout.pred.dtype.name,
+        reduction=reduction,
+        warnings=warnings,
+    )
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """``log(1 + e^x)`` for every finite ``x``, without overflow."""
+    return np.asarray(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
+
+
+def _logit_terms(x: np.ndarray, t: np.ndarray, pw: np.ndarray | None) -> np.ndarray:
+    if pw is None:
+        return np.asarray(np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x))))
+    q = pw.astype(x.dtype)
+    return np.asarray((1 - t) * _softplus(x) + q * t * _softplus(-x))
+
+
+def _probability_terms(
+    p: np.ndarray,
+    t: np.ndarray,
+    pw: np.ndarray | None,
+    epsilon: float,
+    mask: np.ndarray,
+    field: str,
+    warnings: list[LossWarning],
+) -> np.ndarray:
+    clipped = clip_probabilities(p, epsilon, mask, field, warnings)
+    positive = t * np.log(clipped)
+    if pw is not None:
+        positive = pw.astype(p.dtype) * positive
+    return np.asarray(-(positive + (1 - t) * np.log1p(-clipped)))
+
+
+def _focal_factor(x: np.ndarray, t: np.ndarray, gamma: float, from_logits: bool) -> np.ndarray:
+    """``(1 − p_t)^γ`` with ``1 − p_t = t·(1 − p) + (1 − t)·p``: non-negative terms, no cancellation.
+    From logits in log space (optax): ``log(1 − p_t) = logaddexp(log(1−t) + log σ(x), log t + log σ(−x))``."""
+    if from_logits:
+        log_one_minus = np.logaddexp(np.log(1 - t) - _softplus(-x), np.log(t) - _softplus(x))
+        return np.asarray(np.exp(gamma * log_one_minus))
+    return np.asarray((t * (1 - x) + (1 - t) * x) ** gamma)
+
+
+# --- layout ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The predictions as a ``(rows, labels)`` matrix: the label axis last, or one column per element
+    (``elementwise``: ``axis=None`` or rank 1)."""
+
+    pred: Predictions
+    shape: tuple[int, ...]
+    elementwise: bool
+
+    @property
+    def num_classes(self) -> int:
+        return 1 if self.elementwise else self.pred.num_classes
+
+    def index(self, position: tuple[int, ...]) -> tuple[int, ...]:
+        """Index into the original predictions of matrix element ``(row, label)``."""
+        index = self.pred.element_index(*position)
+        return index[:-1] if self.elementwise else index
+
+    def matrix(self, array: np.ndarray) -> np.ndarray:
+        """An array of the predictions' shape laid out like the matrix."""
+        if self.elementwise:
+            return array.reshape(-1, 1)
+        return np.moveaxis(array, self.pred.axis, -1).reshape(-1, self.pred.num_classes)
+
+    def along(self, values: ArrayLike | None, field: str, max_issues: int) -> np.ndarray | None:
+        """Per-label weights along the label axis (elementwise: the last axis), broadcast to the matrix."""
+        size = self.shape[-1] if self.elementwise else self.pred.num_classes
+        weights = per_class_weights(
+            values, size, field=field, max_issues=max_issues, what="label", broadcast_one=True
+        )
+        if weights is None or not self.elementwise:
+            return weights
+        return np.broadcast_to(weights, self.shape).reshape(-1, 1)
+
+
+def _layout(raw: np.ndarray, field: str, axis: int | None, precision: str | None) -> _Layout:
+    if raw.ndim == 0:
+        raise input_error(
+            "shape_mismatch",
+            f"{field} cannot be a scalar: send an array (rank 1: one label per example)",
+            field=field,
+            expected="rank >= 1",
+            received=[],
+        )
+    if raw.ndim >= 2 and axis is not None:
+        return _Layout(
+            prepare_predictions(raw, field=field, axis=axis, precision=precision), raw.shape, False
+        )
+    if axis is not None and (isinstance(axis, bool) or axis not in (0, -1)):
+        raise input_error(
+            "invalid_field",
+            f"axis {axis!r} is out of range for {field} of rank 1 (valid: -1, 0 or null)",
+            field="axis",
+            expected=[-1, 0],
+            received=axis,
+        )
+    pred = prepare_predictions(raw[..., None], field=field, axis=-1, precision=precision)
+    return _Layout(pred, raw.shape, True)
+
+
+# --- validation ------------------------------------------------------------------------------------------
+
+
+def _check_predictions(layout: _Layout, from_logits: bool, max_issues: int) -> None:
+    """NaN and ±inf are rejected (the libraries disagree on every infinite case); probabilities in [0, 1]."""
+    v = layout.pred.matrix
+    field = layout.pred.field
+    bad = ~np.isfinite(v)
+    if bad.any():
+        raise issues_from_mask(
+            bad,
+            code="non_finite_value",
+            field=field,
+            limit=max_issues,
+            describe=lambda p: (f"{field} must be finite, got {v[p]} at {layout.index(p)}", str(v[p])),
+            index_of=layout.index,
+            hint="torch, TF, optax and Keras each give a different NaN/inf pattern for infinite "
+            "predictions: there is nothing to match; send a large finite value instead",
+        )
+    if not from_logits:
+        outside = (v < 0) | (v > 1)
+        if outside.any():
+            raise issues_from_mask(
+                outside,
+                code="invalid_probabilities",
+                field=field,
+                limit=max_issues,
+                describe=lambda p: (
+                    f"probabilities must lie in [0, 1], got {v[p]} at {layout.index(p)}",
+                    float(v[p]),
+                ),
+                index_of=layout.index,
+                hint='unbounded scores belong in "logits"',
+            )
+
+
+def _binary_labels(
+    labels: np.ndarray,
+    layout: _Layout,
+    ignore_index: float | None,
+    max_issues: int,
+    warnings: list[LossWarning],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels as a float64 matrix like the predictions' (masked elements 0) and the not-masked mask."""
+    shape, given = layout.shape, tuple(int(n) for n in labels.shape)
+    if given != shape:
+        if given != (*shape, 1) and shape != (*given, 1):
+            raise input_error(
+                "shape_mismatch",
+                f"The shape of labels (received {given}) should equal the shape of {layout.pred.field} "
+                f"(received {shape}): one label in [0, 1] per prediction",
+                field="labels",
+                expected=list(shape),
+                received=list(given),
+                hint=_shape_hint(labels, layout),
+            )
+        warnings.append(
+            LossWarning(
+                "labels_squeezed",
+                f"labels of shape {given} were reshaped to the predictions' shape {shape} (a trailing 1, "
+                "Keras convention)",
+                field="labels",
+            )
+        )
+    if labels.dtype.kind not in "fiub":
+        raise input_error(
+            "invalid_labels", f"labels must be numbers, got dtype {labels.dtype}", field="labels"
+        )
+    values = layout.matrix(labels.reshape(shape).astype(np.float64, copy=False))
+    mask = np.ones(values.shape, dtype=bool) if ignore_index is None else values != ignore_index
+    invalid = mask & ~((values >= 0) & (values <= 1))
+    if invalid.any():
+
+        def label_index(p: tuple[int, ...]) -> tuple[int, ...]:
+            flat = np.ravel_multi_index(layout.index(p), shape)
+            return tuple(int(i) for i in np.unravel_index(flat, given))
+
+        negative = bool((values[invalid] < 0).any())
+        raise issues_from_mask(
+            invalid,
+            code="invalid_labels",
+            field="labels",
+            limit=max_issues,
+            describe=lambda p: (
+                f"binary labels must lie in [0, 1] (hard 0/1 or soft), got {values[p]} at {label_index(p)}",
+                float(values[p]),
+            ),
+            index_of=label_index,
+            hint='a value that marks "not annotated" is masked by setting "ignore_index" to it (e.g. -1)'
+            if negative and ignore_index is None
+            else None,
+        )
+    return np.where(mask, values, 0.0), mask
+
+
+def _shape_hint(labels: np.ndarray, layout: _Layout) -> str | None:
+    """Class ids shaped like the predictions without their class axis belong to the sparse family."""
+    if layout.elementwise:
+        return None
+    integral = labels.dtype.kind in "iu" or (
+        labels.dtype.kind == "f" and bool(np.all(np.isfinite(labels) & (labels == np.round(labels))))
+    )
+    if labels.shape == layout.pred.example_shape and integral:
+        return (
+            "labels look like class ids, one per example: for single-label multi-class data send them "
+            "to sparse_cross_entropy; binary_cross_entropy takes one label in [0, 1] per prediction "
+            "(multi-hot rows for multi-label data)"
+        )
+    return None
