@@ -165,7 +165,30 @@ def responsiveness_section(responsiveness: dict[str, Any]) -> str:
         [key, str(r["polls"]), f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", f"{r['max_ms']:.2f}"]
         for key, r in responsiveness["results"].items()
     ]
-    return table(["server/form/large payload", "polls", "p50 ms", "p99 ms", "max ms"], rows)
+    mixed = responsiveness.get("mixed")
+    if mixed:
+        h = mixed["healthz"]
+        label = f"service/mixed: {mixed['connections']} connections, {mixed['requests']} requests"
+        rows.append(
+            [label, str(h["polls"]), f"{h['p50_ms']:.2f}", f"{h['p99_ms']:.2f}", f"{h['max_ms']:.2f}"]
+        )
+    text = table(["server/form/large payload", "polls", "p50 ms", "p99 ms", "max ms"], rows)
+    if mixed:
+        kinds = [
+            [
+                name,
+                ", ".join(f"{n}× {status}" for status, n in k["answers"].items()),
+                f"{k['p50_ms']:.0f}",
+                f"{k['max_ms']:.0f}",
+            ]
+            for name, k in mixed["kinds"].items()
+        ]
+        text += (
+            "\n\nThe mixed load's requests (time to the status line); a 413 came at most "
+            f"{mixed['refused_after_max_ms']:.0f} ms after its request was over a limit:\n\n"
+            + table(["request", "answers", "p50 ms", "max ms"], kinds)
+        )
+    return text
 
 
 def floor_section(floor: dict[str, Any] | None) -> str:
@@ -329,7 +352,9 @@ steady state.
 ## 4. Responsiveness
 
 `GET /healthz` polled over one keep-alive connection while two 64×32000 requests are in flight,
-repeated {responsiveness["bursts"]} times and pooled.
+repeated {responsiveness["bursts"]} times and pooled; then while 16 connections send a mix of 64×32000
+Tensor requests and requests over each limit (a declared body over the body limit, a chunked body
+streaming past it, a gzip bomb, a Tensor claiming too many elements).
 
 {responsiveness_section(responsiveness)}
 

@@ -74,4 +74,16 @@ def responsiveness_verdicts(responsiveness: dict[str, Any]) -> list[Verdict]:
         )
         for key, result in responsiveness["results"].items()
         if key.startswith("service/")
+    ] + _mixed_verdicts(responsiveness.get("mixed"))
+
+
+def _mixed_verdicts(mixed: dict[str, Any] | None) -> list[Verdict]:
+    if not mixed:
+        return []
+    return [
+        _at_most("/healthz p99 during the mixed load: < 50 ms", mixed["healthz"]["p99_ms"], 50.0, " ms"),
+        # The contract: over a limit → 413 within 0.5 s, whatever the body's size.
+        _at_most(
+            "413 after a request is over a limit: ≤ 500 ms", mixed["refused_after_max_ms"], 500.0, " ms"
+        ),
     ]

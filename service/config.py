@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,8 +21,17 @@ class Settings(BaseSettings):
         "info", description="log level"
     )
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="largest request body accepted")
+    max_decompressed_bytes: int | None = Field(
+        None, ge=1024, description="largest gzip/deflate request body once inflated; unset: max_body_bytes"
+    )
     max_elements: int = Field(1 << 24, ge=1, description="largest number of elements in one array")
     max_error_items: int = Field(20, ge=1, le=1000, description="most items listed in a problem's errors")
+    # Secret, so that no repr or log of the settings shows the keys.
+    api_keys: SecretStr | None = Field(
+        None,
+        description="comma-separated API keys, or @/path to a file of one key per line; unset or empty: "
+        "no key needed",
+    )
     drain_seconds: float = Field(
         5.0, ge=0, description="after SIGTERM, seconds /readyz answers 503 before the server stops"
     )

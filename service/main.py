@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from . import __version__
-from .api import docs, handlers, openapi
+from .api import auth, docs, handlers, openapi
 from .api.request_id import RequestIdMiddleware
 from .api.routes import cross_entropy, health, info
 from .config import Settings, get_settings
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     handlers.install(app)
     openapi.install(app)
+    auth.install(app)  # inside the request id and the access log: a 401 carries and logs both
     app.add_middleware(RequestIdMiddleware)
     instrument(app, app.state.settings.log_level)
     return app

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ..families import FAMILIES
+from .auth import is_protected
 from .problems import PROBLEM_MEDIA_TYPE, TITLES
 from .schemas import Problem
 
@@ -39,11 +40,31 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, title in [
         (400, "Malformed JSON"),
         (413, "Too large"),
-        (415, "Not JSON"),
+        (415, "Not JSON, or a Content-Encoding other than gzip, deflate and identity"),
         (422, "Invalid request"),
         (500, "Internal error"),
     ]
 }
+
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "an API key, when the service has keys"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "the same key"},
+}
+# Either scheme, or none: a deployment without LOSS_SERVICE_API_KEYS needs no key.
+OPTIONAL_KEY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}, {}]
+
+
+def _declare_api_keys(document: dict[str, Any]) -> None:
+    """The key schemes, on every operation the API-key middleware guards (the same path test)."""
+    document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for path, operations in document.get("paths", {}).items():
+        if is_protected(path):
+            for operation in operations.values():
+                operation["security"] = OPTIONAL_KEY
+                operation.setdefault("responses", {})["401"] = problem_response(
+                    "Missing or wrong API key: unauthorized"
+                )
 
 
 def install(app: FastAPI) -> None:
@@ -62,6 +83,7 @@ def install(app: FastAPI) -> None:
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             for name, schema in extra.get("$defs", {}).items():
                 schemas.setdefault(name, schema)
+            _declare_api_keys(document)
             app.openapi_schema = document
         return app.openapi_schema
 

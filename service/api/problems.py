@@ -15,6 +15,9 @@ ECHO_LIMIT = 120
 
 TITLES: dict[str, tuple[int, str]] = {
     "invalid_json": (400, "Invalid JSON"),
+    # A compressed body that does not inflate (corrupt, truncated): the JSON was never reached.
+    "invalid_encoding": (400, "Invalid content encoding"),
+    "unauthorized": (401, "Unauthorized"),
     "invalid_field": (422, "Invalid field"),
     "ragged_array": (422, "Ragged array"),
     "shape_mismatch": (422, "Shape mismatch"),

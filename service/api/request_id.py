@@ -9,11 +9,11 @@ import uuid
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import ProblemError, render
+from .problems import ECHO_LIMIT, ProblemError, render
 
 HEADER = b"x-request-id"
 # Client ids are echoed in headers and logs, so only short, printable tokens are kept.
-ACCEPTABLE = re.compile(rb"^[A-Za-z0-9._:/+=-]{1,128}$")
+ACCEPTABLE = re.compile(rb"^[A-Za-z0-9._:/+=-]{1,%d}$" % ECHO_LIMIT)
 CRASH = ProblemError("internal_error", "The server failed; the request id identifies the log entry")
 
 

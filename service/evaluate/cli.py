@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -112,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--backoff", type=float, default=0.2, help="first backoff in seconds")
     send.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     send.add_argument("--json", action="store_true", help="send nested arrays, not Tensors")
+    send.add_argument(
+        "--api-key",
+        default=os.environ.get("LOSS_SERVICE_API_KEY"),
+        help="sent as 'Authorization: Bearer <key>' (default: $LOSS_SERVICE_API_KEY; prefer the "
+        "variable: a command line is visible to other users)",
+    )
+    send.add_argument("--compress", action="store_true", help="gzip the request bodies")
 
     out = parser.add_argument_group("output")
     out.add_argument("--output", "-o", type=Path, help="write the full result as JSON here")
@@ -166,6 +174,8 @@ def main(argv: list[str]) -> int:
                     retry=RetryPolicy(attempts=1 + max(0, args.retries), base_delay=args.backoff),
                     timeout=args.timeout,
                     on_answer=advance,
+                    api_key=args.api_key,
+                    compress=args.compress,
                 )
             )
         if args.plot is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,17 @@ class Sender:
     request_prefix: str = "evaluate"
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
+    api_key: str | None = field(default=None, repr=False)  # sent as a Bearer token; never printed
+    compress: bool = False  # gzip each body (Content-Encoding: gzip)
+
+    def headers(self) -> dict[str, str]:
+        """The headers every request carries (the request id is added per attempt)."""
+        headers = {"content-type": "application/json"}
+        if self.api_key:
+            headers["authorization"] = f"Bearer {self.api_key}"
+        if self.compress:
+            headers["content-encoding"] = "gzip"
+        return headers
 
     async def send_all(
         self, chunks: Iterable[Chunk], on_answer: Callable[[Answer], None] | None = None
@@ -112,17 +124,17 @@ class Sender:
     async def send(self, client: httpx.AsyncClient, chunk: Chunk) -> Answer:
         last_reason = "no attempt made"
         url = self.urls[chunk.index % len(self.urls)]
+        # Level 1: most of what gzip saves on JSON numbers and base64, at a fraction of the time.
+        body = gzip.compress(chunk.body, compresslevel=1) if self.compress else chunk.body
+        headers = self.headers()
         for attempt in range(self.retry.attempts):
             url = self.urls[(chunk.index + attempt) % len(self.urls)]
             retry_after: float | None = None
             try:
                 response = await client.post(
                     url + self.path,
-                    content=chunk.body,
-                    headers={
-                        "content-type": "application/json",
-                        "x-request-id": f"{self.request_prefix}-{chunk.index}-{attempt}",
-                    },
+                    content=body,
+                    headers={**headers, "x-request-id": f"{self.request_prefix}-{chunk.index}-{attempt}"},
                 )
             except httpx.TransportError as exc:
                 last_reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

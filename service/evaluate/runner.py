@@ -105,6 +105,8 @@ async def evaluate_async(
     timeout: float = 60.0,
     transport: httpx.AsyncBaseTransport | None = None,
     on_answer: Callable[[Answer], None] | None = None,
+    api_key: str | None = None,
+    compress: bool = False,
 ) -> Evaluation:
     """Evaluate ``dataset`` in chunks of ``chunk_size`` examples (default: about 2**20 prediction
     values per request); raises ChunkError when a chunk fails."""
@@ -121,6 +123,8 @@ async def evaluate_async(
         timeout=timeout,
         transport=transport,
         request_prefix=f"evaluate-{uuid.uuid4().hex[:8]}",
+        api_key=api_key,
+        compress=compress,
     )
     answers = await sender.send_all(builder.chunks(chunk_size), on_answer)
     payloads = [answer.payload for answer in answers]

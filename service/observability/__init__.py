@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from service.observability.clipping import tame_uvicorn_access_log
 from service.observability.jsonlog import configure_access_log
 from service.observability.metrics import metrics_endpoint
 from service.observability.middleware import ObservabilityMiddleware
@@ -13,3 +14,4 @@ def instrument(app: FastAPI, log_level: str) -> None:
     # An API route (not a plain one), so the middleware sees its template like any other's.
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     app.add_middleware(ObservabilityMiddleware, logger=configure_access_log(log_level))
+    tame_uvicorn_access_log()

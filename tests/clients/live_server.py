@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import IO
 
 import httpx
@@ -26,22 +26,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server() -> Iterator[str]:
-    """Yields the base URL once /readyz answers 200; the process is stopped on exit."""
+def running_server(*, log_level: str = "warning", log: IO[bytes] | None = None) -> Iterator[str]:
+    """Yields the base URL once /readyz answers 200; the process is stopped on exit. Its output goes to
+    ``log`` when given: uvicorn's own log config at ``log_level``, as ``uvicorn service.main:app`` runs."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1"]
-    env = {**os.environ, "LOSS_SERVICE_LOG_LEVEL": "warning"}
+    env = {**os.environ, "LOSS_SERVICE_LOG_LEVEL": log_level}
     # A file, not a pipe: an undrained pipe would block a server that logs every request.
-    with tempfile.TemporaryFile() as log:
+    with nullcontext(log) if log is not None else tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
-            [*command, "--port", str(port), "--log-level", "warning"],
-            stdout=log,
+            [*command, "--port", str(port), "--log-level", log_level],
+            stdout=output,
             stderr=subprocess.STDOUT,
             env=env,
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(process, url, log)
+            _wait_ready(process, url, output)
             yield url
         finally:
             process.terminate()

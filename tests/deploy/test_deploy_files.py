@@ -63,7 +63,8 @@ def manifests() -> dict[str, dict[str, Any]]:
 def env_of(variables: list[dict[str, str]] | dict[str, str]) -> dict[str, str]:
     if isinstance(variables, dict):
         return {k: str(v) for k, v in variables.items()}
-    return {v["name"]: v["value"] for v in variables}
+    # Variables from a Secret (`valueFrom`) have no value here.
+    return {v["name"]: v["value"] for v in variables if "value" in v}
 
 
 # --- Dockerfile --------------------------------------------------------------------------------
@@ -192,6 +193,19 @@ def test_manifests_fit_together_and_with_the_image() -> None:
 
     drain = float(env_of(container["env"])["LOSS_SERVICE_DRAIN_SECONDS"])
     assert pod["spec"]["terminationGracePeriodSeconds"] > drain + REQUEST_TIMEOUT_SECONDS
+
+
+def test_api_keys_come_from_a_secret_and_the_host_environment() -> None:
+    # No key is ever written into a deployment file.
+    [container] = manifests()["Deployment"]["spec"]["template"]["spec"]["containers"]
+    [keys] = [v for v in container["env"] if v["name"] == "LOSS_SERVICE_API_KEYS"]
+    assert keys["valueFrom"]["secretKeyRef"] == {
+        "name": "loss-service-api-keys",
+        "key": "keys",
+        "optional": True,
+    }
+    environment = compose()["services"]["loss-service"]["environment"]
+    assert environment["LOSS_SERVICE_API_KEYS"] == "${LOSS_SERVICE_API_KEYS:-}"
 
 
 # --- documentation ------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ INLINE_BODY_BYTES = 64 * 1024
 async def _respond(request: Request, evaluate: Callable[[Body, Settings], Answer]) -> Response:
     settings: Settings = request.app.state.settings
     check_media_type(request)
-    box = [await read_body(request, settings.max_body_bytes)]  # no name of ours keeps the body alive
+    # No name of ours keeps the body alive.
+    box = [await read_body(request, settings.max_body_bytes, settings.max_decompressed_bytes)]
     if len(box[0]) <= INLINE_BODY_BYTES:
         answer = evaluate(box[0], settings)
     else:
