@@ -114,13 +114,18 @@ class Dataset:
     def parts(self, chunk_size: int) -> Iterator[Dataset]:
         """Row slices (views); weights without the example axis go whole with every part."""
         whole = self.predictions.ndim == 1  # a single example: never split
-        split_weight = _weight_has_example_axis(self)
+        weight = self.sample_weight
+        split = (
+            weight
+            if isinstance(weight, np.ndarray)
+            and not whole
+            and weight_has_example_axis(weight.shape, self.prediction_shape)
+            else None
+        )
         for start, stop in row_ranges(self.num_examples, chunk_size):
             rows: slice | EllipsisType = ... if whole else slice(start, stop)
-            weight = self.sample_weight
-            if isinstance(weight, np.ndarray) and split_weight and not whole:
-                weight = weight[rows]
-            yield Dataset(self.predictions[rows], self.labels[rows], self.probabilities, weight)
+            part_weight = weight if split is None else split[rows]
+            yield Dataset(self.predictions[rows], self.labels[rows], self.probabilities, part_weight)
 
     def normalised(self, mode: Mode) -> Dataset:
         """Arrays cast to dtypes a Tensor can carry, for the chosen endpoint."""
@@ -143,17 +148,14 @@ def _multi_hot(labels: Array) -> bool:
     return not bool(np.all(values.sum(axis=-1) == 1))
 
 
-def _weight_has_example_axis(dataset: Dataset) -> bool:
+def weight_has_example_axis(weight_shape: tuple[int, ...], prediction_shape: tuple[int, ...]) -> bool:
     """True when the weights carry the example axis (``[N, 1]`` on ``[N, T]``); otherwise they
     broadcast over the examples (a scalar, ``[T]``, ``[1, T]``) and go whole with every chunk."""
-    weight = dataset.sample_weight
-    per_example_ndim = dataset.predictions.ndim - 1
     return (
-        isinstance(weight, np.ndarray)
-        and weight.ndim == per_example_ndim
-        and weight.ndim >= 1
-        and weight.shape[0] == dataset.num_examples
-        and weight.shape[0] != 1
+        len(weight_shape) == len(prediction_shape) - 1
+        and len(weight_shape) >= 1
+        and weight_shape[0] == prediction_shape[0]
+        and weight_shape[0] != 1
     )
 
 

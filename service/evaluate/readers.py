@@ -10,10 +10,12 @@ directory is read with pyarrow alone (its ``.arrow`` files are Arrow IPC streams
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from service.evaluate.data import (
     Source,
     load_dataset,
     mode_for,
+    weight_has_example_axis,
 )
 
 EXTRA_HINT = "pip install 'loss-service[datasets]'"
@@ -114,7 +117,7 @@ def open_source(
     elif suffix in PARQUET_SUFFIXES:
         source = _parquet(path, names, probabilities)
     elif suffix in ARROW_SUFFIXES:
-        source = _arrow_ipc(path, names, probabilities)
+        source = _ipc_source([path], path.name, names, probabilities)
     else:
         source = SafetensorsSource(path, names, probabilities)
     return source.with_weight(sample_weight)
@@ -190,19 +193,14 @@ class _Streamed(ABC):
                 f"sample weights are given twice: {self.selection.weights!r} in {self.where} and "
                 "by --sample-weight"
             )
-        copy = self._copy()
-        copy._weight = float(weight)
-        return copy
+        weighted = copy.copy(self)
+        weighted._weight = float(weight)
+        return weighted
 
     def normalised(self, mode: Mode) -> _Streamed:
-        copy = self._copy()
-        copy._mode = mode
-        return copy
-
-    def _copy(self) -> _Streamed:
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        return copy
+        normalised = copy.copy(self)
+        normalised._mode = mode
+        return normalised
 
     def parts(self, chunk_size: int) -> Iterator[Dataset]:
         for predictions, labels, weight in self._blocks(chunk_size):
@@ -235,14 +233,15 @@ class ArrowSource(_Streamed):
         where: str,
         selection: Selection,
         num_rows: int,
-        batches: Callable[[list[str], int], Iterator[Any]],
+        batches: Callable[[list[str], int], Generator[Any, None, None]],
     ) -> None:
         super().__init__(where, selection)
         self._batches = batches
         self.num_examples = num_rows
         if num_rows == 0:
             raise InputError(f"{where} holds no rows")
-        first = next(_rechunk(batches(selection.names, 1), 1))
+        with closing(batches(selection.names, 1)) as head:  # the first row gives the row shapes
+            first = next(_rechunk(head, 1))
         predictions, labels, _ = self._arrays(first)
         if predictions.ndim < 2:
             raise InputError(
@@ -325,7 +324,7 @@ def _parquet(path: Path, names: Names, probabilities: bool) -> ArrowSource:
         raise InputError(f"cannot read {path}: {exc}") from exc
     selection = select(names, available, probabilities, path.name, "column")
 
-    def batches(columns: list[str], size: int) -> Iterator[Any]:
+    def batches(columns: list[str], size: int) -> Generator[Any, None, None]:
         # Buffered reads: pages, not whole column chunks, and no pre-buffering of row groups.
         with parquet.ParquetFile(path, buffer_size=PARQUET_READ_BUFFER, pre_buffer=False) as handle:
             yield from handle.iter_batches(batch_size=size, columns=columns, use_threads=False)
@@ -339,44 +338,51 @@ def _is_ipc_file(path: Path) -> bool:
         return handle.read(len(ARROW_FILE_MAGIC)) == ARROW_FILE_MAGIC
 
 
-def _ipc_batches(paths: Sequence[Path], columns: list[str]) -> Iterator[Any]:
-    """Record batches, read (not memory-mapped) one at a time, so each is freed once used."""
+def _ipc_reader(handle: Any, path: Path, fields: list[int] | None = None) -> Any:
+    """An IPC file (random access) or stream reader, decoding only ``fields`` (default: all)."""
     pa = _require("pyarrow", "Arrow data")
+    options = pa.ipc.IpcReadOptions(included_fields=fields)
+    if _is_ipc_file(path):
+        return pa.ipc.open_file(handle, options=options)
+    return pa.ipc.open_stream(handle, options=options)
+
+
+def _ipc_batches(
+    paths: Sequence[Path], columns: list[str], available: list[str]
+) -> Generator[Any, None, None]:
+    """Record batches of ``columns``, read (not memory-mapped) one at a time, each freed once used."""
+    pa = _require("pyarrow", "Arrow data")
+    fields = sorted(available.index(name) for name in columns)
     for path in paths:
         with pa.OSFile(str(path)) as handle:
-            if _is_ipc_file(path):
-                reader = pa.ipc.open_file(handle)
-                batches: Iterator[Any] = (reader.get_batch(i) for i in range(reader.num_record_batches))
-            else:
-                batches = iter(pa.ipc.open_stream(handle))
-            for batch in batches:
+            reader = _ipc_reader(handle, path, fields)
+            for batch in _all_batches(reader):
                 yield batch.select(columns)
 
 
-def _ipc_layout(paths: Sequence[Path], where: str) -> tuple[int, list[str]]:
-    """Total rows and column names, from a memory map (only the batches' headers are read)."""
+def _all_batches(reader: Any) -> Iterator[Any]:
+    if hasattr(reader, "num_record_batches"):  # the file format
+        return (reader.get_batch(i) for i in range(reader.num_record_batches))
+    return iter(reader)
+
+
+def _ipc_source(paths: Sequence[Path], where: str, names: Names, probabilities: bool) -> ArrowSource:
+    """Arrow IPC files or streams read in order as one dataset (save_to_disk shards share a schema)."""
     pa = _require("pyarrow", "Arrow data")
-    rows, names = 0, []
     try:
+        with pa.memory_map(str(paths[0])) as handle:
+            available = list(_ipc_reader(handle, paths[0]).schema.names)
+        selection = select(names, available, probabilities, where, "column")
+        # Counting decodes only the labels column of each memory-mapped batch, so that a compressed
+        # file's data pages are not all paged in (and counted in the resident set) just for this.
+        labels = [available.index(selection.labels)]
+        rows = 0
         for path in paths:
             with pa.memory_map(str(path)) as handle:
-                if _is_ipc_file(path):
-                    reader = pa.ipc.open_file(handle)
-                    counts = (reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
-                else:
-                    reader = pa.ipc.open_stream(handle)
-                    counts = (batch.num_rows for batch in reader)
-                rows += sum(counts)
-                names = list(reader.schema.names)
+                rows += sum(batch.num_rows for batch in _all_batches(_ipc_reader(handle, path, labels)))
     except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
         raise InputError(f"cannot read {where} as Arrow IPC: {exc}") from exc
-    return rows, names
-
-
-def _arrow_ipc(path: Path, names: Names, probabilities: bool) -> ArrowSource:
-    num_rows, available = _ipc_layout([path], path.name)
-    selection = select(names, available, probabilities, path.name, "column")
-    return ArrowSource(path.name, selection, num_rows, lambda columns, _: _ipc_batches([path], columns))
+    return ArrowSource(where, selection, rows, lambda columns, _: _ipc_batches(paths, columns, available))
 
 
 def _save_to_disk(path: Path, names: Names, probabilities: bool) -> ArrowSource:
@@ -394,10 +400,7 @@ def _save_to_disk(path: Path, names: Names, probabilities: bool) -> ArrowSource:
         raise InputError(
             f"{path} is not a directory written by datasets' save_to_disk (state.json: {exc})"
         ) from exc
-    where = f"{path.name}/"
-    num_rows, available = _ipc_layout(files, where)
-    selection = select(names, available, probabilities, where, "column")
-    return ArrowSource(where, selection, num_rows, lambda columns, _: _ipc_batches(files, columns))
+    return _ipc_source(files, f"{path.name}/", names, probabilities)
 
 
 class SafetensorsSource(_Streamed):
@@ -430,11 +433,8 @@ class SafetensorsSource(_Streamed):
             )
         self._whole_weight: Array | None = None
         weight_shape = shapes[chosen.weights] if chosen.weights else None
-        self._split_weight = (
-            weight_shape is not None
-            and rank >= 2
-            and len(weight_shape) == rank - 1
-            and weight_shape[0] == self.num_examples != 1
+        self._split_weight = weight_shape is not None and weight_has_example_axis(
+            weight_shape, self.prediction_shape
         )
         if weight_shape is not None and not self._split_weight:
             with self._open() as handle:
@@ -444,13 +444,20 @@ class SafetensorsSource(_Streamed):
         return self._safetensors.safe_open(str(self._path), framework="np")
 
     def _blocks(self, chunk_size: int) -> Iterator[tuple[Array, Array, Array | None]]:
+        if len(self.prediction_shape) == 1:  # a single example: never split
+            yield self._read(slice(None))
+            return
+        for start in range(0, max(1, self.num_examples), chunk_size):  # empty: one empty part
+            yield self._read(slice(start, min(start + chunk_size, self.num_examples)))
+
+    def _read(self, rows: slice) -> tuple[Array, Array, Array | None]:
+        # A fresh handle per chunk: safetensors memory-maps the file, and the pages a slice has
+        # read stay resident until the map is closed (one handle for the whole file grew the
+        # resident set to the file's size).
         chosen = self.selection
         with self._open() as handle:
-            tensors = [handle.get_slice(name) for name in chosen.names]
-            if len(self.prediction_shape) == 1:  # a single example: never split
-                yield tensors[0][:], tensors[1][:], self._whole_weight
-                return
-            for start in range(0, max(1, self.num_examples), chunk_size):  # empty: one empty part
-                rows = slice(start, min(start + chunk_size, self.num_examples))
-                weight = tensors[2][rows] if self._split_weight else self._whole_weight
-                yield np.asarray(tensors[0][rows]), np.asarray(tensors[1][rows]), weight
+            predictions = np.asarray(handle.get_slice(chosen.predictions)[rows])
+            labels = np.asarray(handle.get_slice(chosen.labels)[rows])
+            if not self._split_weight:
+                return predictions, labels, self._whole_weight
+            return predictions, labels, np.asarray(handle.get_slice(chosen.weights)[rows])
