@@ -286,3 +286,17 @@ def test_json_form_checks_each_streamed_chunk(live_url: str, tmp_path: Path) -> 
     # Through the runner, the chunk's error surfaces as itself, not as an exception group.
     with pytest.raises(EncodingError, match="non-finite"):
         evaluate(open_source(path), [live_url], chunk_size=CHUNK, tensors=False)
+
+
+def test_safetensors_names_what_is_there_and_checks_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "t.safetensors"
+    save_file({"logits": LOGITS, "labels": LABELS[:-1], "single": LOGITS[0], "label": LABELS[:1]}, str(path))
+    with pytest.raises(InputError, match=r"no tensor 'y' \(tensors: .*'label', 'labels', 'logits', 'single'"):
+        open_source(path, names=Names(labels="y"))
+    with pytest.raises(InputError, match=r"'labels' has shape \(44,\), but 'logits' has 45 rows"):
+        open_source(path)
+    # Rank-1 predictions are one example, sent whole whatever the chunk size.
+    single = open_source(path, names=Names(logits="single", labels="label"))
+    assert single.num_examples == 1
+    (part,) = single.parts(1)
+    np.testing.assert_array_equal(part.predictions, LOGITS[0])
