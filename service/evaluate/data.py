@@ -4,7 +4,7 @@ Parquet, Arrow and .safetensors, are in :mod:`service.evaluate.readers`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import EllipsisType
@@ -59,9 +59,16 @@ class Source(Protocol):
         ...
 
 
-def mode_for(prediction_shape: tuple[int, ...], label_shape: tuple[int, ...]) -> Mode:
-    """The endpoint the data fits: labels shaped like the predictions are distributions."""
-    return "categorical" if label_shape == prediction_shape else "sparse"
+def mode_of(
+    prediction_shape: tuple[int, ...], label_shape: tuple[int, ...], labels: Callable[[], Iterable[Array]]
+) -> Mode:
+    """The endpoint the data fits: labels shaped like the predictions are distributions
+    (categorical), unless they are multi-hot — only 0s and 1s, with some row not summing to 1 —
+    which makes them multi-label data (binary); any other shape holds class ids (sparse).
+    ``labels`` gives the labels block by block; they are read only when the shapes are equal."""
+    if label_shape != prediction_shape:
+        return "sparse"
+    return "binary" if _multi_hot(labels()) else "categorical"
 
 
 def check_chunk_size(chunk_size: int) -> None:
@@ -104,12 +111,8 @@ class Dataset:
         return tuple(self.labels.shape)
 
     def mode(self) -> Mode:
-        """The endpoint the data fits: labels shaped like the predictions are distributions
-        (categorical), unless they are multi-hot — only 0s and 1s, with some row not summing to 1 —
-        which makes them multi-label data (binary); any other shape holds class ids (sparse)."""
-        if self.labels.shape != self.predictions.shape:
-            return "sparse"
-        return "binary" if _multi_hot(self.labels) else "categorical"
+        """See :func:`mode_of`."""
+        return mode_of(self.prediction_shape, self.label_shape, lambda: [self.labels])
 
     def parts(self, chunk_size: int) -> Iterator[Dataset]:
         """Row slices (views); weights without the example axis go whole with every part."""
@@ -138,14 +141,21 @@ class Dataset:
         return Dataset(predictions, labels, self.probabilities, weight)
 
 
-def _multi_hot(labels: Array) -> bool:
-    """Only 0/1 values, and not every row (along the last axis) sums to 1: one-hot rows stay categorical."""
-    if labels.size == 0 or labels.dtype.kind not in "iufb":
-        return False
-    values = labels.astype(np.float64, copy=False)
-    if not bool(np.all((values == 0) | (values == 1))):
-        return False
-    return not bool(np.all(values.sum(axis=-1) == 1))
+def _multi_hot(blocks: Iterable[Array]) -> bool:
+    """Only 0/1 values, and not every row (along the last axis) sums to 1: one-hot rows stay
+    categorical. Stops at the first block that rules it out."""
+    seen = some_row_not_one = False
+    for labels in blocks:
+        if labels.size == 0:
+            continue
+        if labels.dtype.kind not in "iufb":
+            return False
+        values = labels.astype(np.float64, copy=False)
+        if not bool(np.all((values == 0) | (values == 1))):
+            return False
+        seen = True
+        some_row_not_one = some_row_not_one or not bool(np.all(values.sum(axis=-1) == 1))
+    return seen and some_row_not_one
 
 
 def weight_has_example_axis(weight_shape: tuple[int, ...], prediction_shape: tuple[int, ...]) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
@@ -32,7 +33,7 @@ from service.evaluate.data import (
     Mode,
     Source,
     load_dataset,
-    mode_for,
+    mode_of,
     weight_has_example_axis,
 )
 
@@ -44,6 +45,8 @@ SAFETENSORS_SUFFIX = ".safetensors"
 # worth of one column) at a time.
 PARQUET_READ_BUFFER = 1 << 20
 ARROW_FILE_MAGIC = b"ARROW1"
+# Label values per block when reading the labels alone to pick the endpoint.
+LABEL_SCAN_VALUES = 1 << 20
 
 
 class MissingExtra(InputError):
@@ -172,6 +175,7 @@ class _Streamed(ABC):
         self.selection = selection
         self._weight: float | None = None
         self._mode: Mode | None = None  # set on the normalised copy
+        self._detected: Mode | None = None
 
     # Set by subclasses once the file's layout is known.
     num_examples: int
@@ -183,7 +187,12 @@ class _Streamed(ABC):
         return self.selection.probabilities
 
     def mode(self) -> Mode:
-        return mode_for(self.prediction_shape, self.label_shape)
+        """As for a Dataset; labels shaped like the predictions are read once (labels only, chunk by
+        chunk) to tell multi-hot (binary) from distributions (categorical); ``--mode`` skips that."""
+        if self._detected is None:
+            rows = max(1, LABEL_SCAN_VALUES // max(1, math.prod(self.label_shape[1:])))
+            self._detected = mode_of(self.prediction_shape, self.label_shape, lambda: self._labels(rows))
+        return self._detected
 
     def with_weight(self, weight: float | None) -> _Streamed:
         if weight is None:
@@ -217,6 +226,10 @@ class _Streamed(ABC):
     @abstractmethod
     def _blocks(self, chunk_size: int) -> Iterator[tuple[Array, Array, Array | None]]:
         """Consecutive (predictions, labels, weights or None) of ``chunk_size`` rows."""
+
+    @abstractmethod
+    def _labels(self, chunk_size: int) -> Iterator[Array]:
+        """The labels alone, ``chunk_size`` rows at a time."""
 
 
 class ArrowSource(_Streamed):
@@ -255,15 +268,20 @@ class ArrowSource(_Streamed):
         for table in _rechunk(self._batches(self.selection.names, chunk_size), chunk_size):
             yield self._arrays(table)
 
-    def _arrays(self, table: Any) -> tuple[Array, Array, Array | None]:
-        def column(name: str) -> Array:
-            return _to_numpy(table.column(name).combine_chunks(), f"{self.where}: {name!r}")
+    def _labels(self, chunk_size: int) -> Iterator[Array]:
+        name = self.selection.labels
+        for table in _rechunk(self._batches([name], chunk_size), chunk_size):
+            yield self._column(table, name)
 
-        predictions = column(self.selection.predictions)
-        labels = column(self.selection.labels)
+    def _column(self, table: Any, name: str) -> Array:
+        return _to_numpy(table.column(name).combine_chunks(), f"{self.where}: {name!r}")
+
+    def _arrays(self, table: Any) -> tuple[Array, Array, Array | None]:
+        predictions = self._column(table, self.selection.predictions)
+        labels = self._column(table, self.selection.labels)
         if self.selection.weights is None:
             return predictions, labels, None
-        weight = column(self.selection.weights)
+        weight = self._column(table, self.selection.weights)
         missing_axes = predictions.ndim - 1 - weight.ndim
         if missing_axes > 0:  # one weight per row of a sequence: [n] -> [n, 1]
             weight = weight.reshape(weight.shape + (1,) * missing_axes)
@@ -444,11 +462,20 @@ class SafetensorsSource(_Streamed):
         return self._safetensors.safe_open(str(self._path), framework="np")
 
     def _blocks(self, chunk_size: int) -> Iterator[tuple[Array, Array, Array | None]]:
+        for rows in self._row_slices(chunk_size):
+            yield self._read(rows)
+
+    def _labels(self, chunk_size: int) -> Iterator[Array]:
+        for rows in self._row_slices(chunk_size):
+            with self._open() as handle:  # a fresh handle per chunk, as in _read
+                yield np.asarray(handle.get_slice(self.selection.labels)[rows])
+
+    def _row_slices(self, chunk_size: int) -> Iterator[slice]:
         if len(self.prediction_shape) == 1:  # a single example: never split
-            yield self._read(slice(None))
+            yield slice(None)
             return
         for start in range(0, max(1, self.num_examples), chunk_size):  # empty: one empty part
-            yield self._read(slice(start, min(start + chunk_size, self.num_examples)))
+            yield slice(start, min(start + chunk_size, self.num_examples))
 
     def _read(self, rows: slice) -> tuple[Array, Array, Array | None]:
         # A fresh handle per chunk: safetensors memory-maps the file, and the pages a slice has

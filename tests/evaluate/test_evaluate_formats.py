@@ -18,7 +18,7 @@ import pytest
 from reference import numpy_reference
 from safetensors.numpy import save_file
 
-from service.evaluate import RequestOptions, evaluate
+from service.evaluate import RequestOptions, evaluate, readers
 from service.evaluate.cli import EXIT_OK, EXIT_USAGE, main
 from service.evaluate.data import InputError, load_dataset
 from service.evaluate.encoding import EncodingError
@@ -300,3 +300,23 @@ def test_safetensors_names_what_is_there_and_checks_the_rows(tmp_path: Path) -> 
     assert single.num_examples == 1
     (part,) = single.parts(1)
     np.testing.assert_array_equal(part.predictions, LOGITS[0])
+
+
+def test_multi_hot_labels_anywhere_pick_the_binary_endpoint(
+    live_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "LABEL_SCAN_VALUES", 2 * C)  # the labels are scanned 2 rows at a time
+    multi_hot = np.eye(C, dtype=np.int64)[RNG.integers(0, C, size=N)]  # one-hot rows: categorical...
+    multi_hot[40, :2] = 1  # ...but for one multi-hot row near the end, in the 21st block of the scan
+    npz = tmp_path / "binary.npz"
+    np.savez(npz, logits=LOGITS, labels=multi_hot)
+    assert load_dataset(npz).mode() == "binary"
+    pq.write_table(_table(logits=LOGITS, labels=multi_hot), tmp_path / "b.parquet", row_group_size=8)
+    save_file({"logits": LOGITS, "labels": multi_hot}, str(tmp_path / "b.safetensors"))
+    for name in ("b.parquet", "b.safetensors"):
+        source = open_source(tmp_path / name)
+        assert source.mode() == "binary"
+        _compare(source, npz, url=live_url)
+    one_hot = np.eye(C, dtype=np.int64)[LABELS]
+    pq.write_table(_table(logits=LOGITS, labels=one_hot), tmp_path / "c.parquet")
+    assert open_source(tmp_path / "c.parquet").mode() == "categorical"
