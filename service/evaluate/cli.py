@@ -13,10 +13,11 @@ from rich.markup import escape
 
 from service.evaluate.aggregate import InconsistentAnswers
 from service.evaluate.client import ChunkError, RetryPolicy
-from service.evaluate.data import InputError, load_dataset
+from service.evaluate.data import InputError
 from service.evaluate.encoding import EncodingError
 from service.evaluate.output import print_failure, print_summary, progress_bar, write_json
 from service.evaluate.plot import reliability_diagram
+from service.evaluate.readers import Names, open_source
 from service.evaluate.requests import RequestOptions
 from service.evaluate.runner import evaluate_async
 from service.families import FAMILIES
@@ -64,11 +65,24 @@ def build_parser() -> argparse.ArgumentParser:
         "data",
         type=Path,
         help="a .npz with arrays logits|probabilities, labels and optionally sample_weight; a .npy "
-        "of predictions (with --labels); or .jsonl, one example per line with those fields",
+        "of predictions (with --labels); .jsonl, one example per line with those fields; or, read "
+        "in chunks, .parquet, .arrow/.feather, a datasets save_to_disk directory or .safetensors "
+        "with columns/tensors of those names (or named by the --*-column options)",
     )
     data.add_argument("--labels", type=Path, help="labels .npy (with a .npy predictions file)")
     data.add_argument("--sample-weight", type=_weight, help="a number, or a .npy of weights")
     data.add_argument("--probabilities", action="store_true", help="the predictions are probabilities")
+    predictions = data.add_mutually_exclusive_group()
+    predictions.add_argument(
+        "--logits-column", metavar="NAME", help="column/tensor of logits rows (default 'logits')"
+    )
+    predictions.add_argument(
+        "--probabilities-column", metavar="NAME", help="column/tensor of probability rows instead"
+    )
+    data.add_argument("--labels-column", metavar="NAME", help="column/tensor of labels (default 'labels')")
+    data.add_argument(
+        "--weights-column", metavar="NAME", help="column/tensor of sample weights (default 'sample_weight')"
+    )
     data.add_argument(
         "--mode",
         choices=[family.short_name for family in FAMILIES],
@@ -155,11 +169,14 @@ def main(argv: list[str]) -> int:
         threshold=args.threshold,
     )
     try:
-        dataset = load_dataset(
+        dataset = open_source(
             args.data,
             labels=args.labels,
             sample_weight=args.sample_weight,
             probabilities=args.probabilities,
+            names=Names(
+                args.logits_column, args.probabilities_column, args.labels_column, args.weights_column
+            ),
         )
         with progress_bar(errors, dataset.num_examples, not args.no_progress) as advance:
             result = asyncio.run(

@@ -6,7 +6,7 @@ import asyncio
 import gzip
 import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -140,7 +140,10 @@ class Sender:
                 last_reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             else:
                 if response.status_code == 200:
-                    return Answer(chunk, _result(chunk, url, response), url, attempt + 1)
+                    # The answer keeps the chunk's rows, not its body: memory stays bounded by
+                    # the chunks in flight, not the whole dataset's bodies.
+                    sent = replace(chunk, body=b"")
+                    return Answer(sent, _result(chunk, url, response), url, attempt + 1)
                 problem = _problem(response)
                 if response.status_code not in RETRY_STATUSES:
                     raise ChunkError(

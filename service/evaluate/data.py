@@ -1,10 +1,14 @@
-"""Loading a dataset (predictions, labels, optional sample weights) from .npz, .npy or .jsonl."""
+"""Loading a dataset (predictions, labels, optional sample weights) from .npz, .npy or .jsonl, and
+the :class:`Source` interface every dataset the runner evaluates implements (files read in chunks,
+Parquet, Arrow and .safetensors, are in :mod:`service.evaluate.readers`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import EllipsisType
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +29,61 @@ class InputError(ValueError):
     """The input files cannot be turned into a dataset; the message says why."""
 
 
+class Source(Protocol):
+    """A dataset as the runner sees it: its layout is known up front, its rows are read in order,
+    one chunk at a time (so a file larger than memory needs only a chunk's worth of it at once)."""
+
+    @property
+    def probabilities(self) -> bool: ...
+
+    @property
+    def num_examples(self) -> int: ...
+
+    @property
+    def prediction_shape(self) -> tuple[int, ...]:
+        """The whole predictions' shape, examples first (rank 1: a single example)."""
+        ...
+
+    @property
+    def label_shape(self) -> tuple[int, ...]: ...
+
+    def mode(self) -> Mode: ...
+
+    def normalised(self, mode: Mode) -> Source:
+        """The same rows, with every part cast to dtypes a Tensor can carry for ``mode``."""
+        ...
+
+    def parts(self, chunk_size: int) -> Iterator[Dataset]:
+        """Consecutive rows, ``chunk_size`` at a time (the last part may be shorter); an empty
+        dataset is one empty part and a rank-1 one a single whole part."""
+        ...
+
+
+def mode_of(
+    prediction_shape: tuple[int, ...], label_shape: tuple[int, ...], labels: Callable[[], Iterable[Array]]
+) -> Mode:
+    """The endpoint the data fits: labels shaped like the predictions are distributions
+    (categorical), unless they are multi-hot — only 0s and 1s, with some row not summing to 1 —
+    which makes them multi-label data (binary); any other shape holds class ids (sparse).
+    ``labels`` gives the labels block by block; they are read only when the shapes are equal."""
+    if label_shape != prediction_shape:
+        return "sparse"
+    return "binary" if _multi_hot(labels()) else "categorical"
+
+
+def check_chunk_size(chunk_size: int) -> None:
+    if chunk_size < 1:
+        raise InputError("the chunk size must be at least 1")
+
+
+def row_ranges(num_examples: int, chunk_size: int) -> list[tuple[int, int]]:
+    """Contiguous ``[start, stop)`` ranges; an empty dataset is still one (empty) request."""
+    check_chunk_size(chunk_size)
+    if num_examples <= 1:
+        return [(0, num_examples)]
+    return [(s, min(s + chunk_size, num_examples)) for s in range(0, num_examples, chunk_size)]
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Arrays whose first axis is the example axis (a broadcasting sample weight may lack it)."""
@@ -43,13 +102,33 @@ class Dataset:
         # Rank-1 predictions are a single example (the contract's convention).
         return 1 if self.predictions.ndim == 1 else int(self.predictions.shape[0])
 
+    @property
+    def prediction_shape(self) -> tuple[int, ...]:
+        return tuple(self.predictions.shape)
+
+    @property
+    def label_shape(self) -> tuple[int, ...]:
+        return tuple(self.labels.shape)
+
     def mode(self) -> Mode:
-        """The endpoint the data fits: labels shaped like the predictions are distributions
-        (categorical), unless they are multi-hot — only 0s and 1s, with some row not summing to 1 —
-        which makes them multi-label data (binary); any other shape holds class ids (sparse)."""
-        if self.labels.shape != self.predictions.shape:
-            return "sparse"
-        return "binary" if _multi_hot(self.labels) else "categorical"
+        """See :func:`mode_of`."""
+        return mode_of(self.prediction_shape, self.label_shape, lambda: [self.labels])
+
+    def parts(self, chunk_size: int) -> Iterator[Dataset]:
+        """Row slices (views); weights without the example axis go whole with every part."""
+        whole = self.predictions.ndim == 1  # a single example: never split
+        weight = self.sample_weight
+        split = (
+            weight
+            if isinstance(weight, np.ndarray)
+            and not whole
+            and weight_has_example_axis(weight.shape, self.prediction_shape)
+            else None
+        )
+        for start, stop in row_ranges(self.num_examples, chunk_size):
+            rows: slice | EllipsisType = ... if whole else slice(start, stop)
+            part_weight = weight if split is None else split[rows]
+            yield Dataset(self.predictions[rows], self.labels[rows], self.probabilities, part_weight)
 
     def normalised(self, mode: Mode) -> Dataset:
         """Arrays cast to dtypes a Tensor can carry, for the chosen endpoint."""
@@ -62,14 +141,32 @@ class Dataset:
         return Dataset(predictions, labels, self.probabilities, weight)
 
 
-def _multi_hot(labels: Array) -> bool:
-    """Only 0/1 values, and not every row (along the last axis) sums to 1: one-hot rows stay categorical."""
-    if labels.size == 0 or labels.dtype.kind not in "iufb":
-        return False
-    values = labels.astype(np.float64, copy=False)
-    if not bool(np.all((values == 0) | (values == 1))):
-        return False
-    return not bool(np.all(values.sum(axis=-1) == 1))
+def _multi_hot(blocks: Iterable[Array]) -> bool:
+    """Only 0/1 values, and not every row (along the last axis) sums to 1: one-hot rows stay
+    categorical. Stops at the first block that rules it out."""
+    seen = some_row_not_one = False
+    for labels in blocks:
+        if labels.size == 0:
+            continue
+        if labels.dtype.kind not in "iufb":
+            return False
+        values = labels.astype(np.float64, copy=False)
+        if not bool(np.all((values == 0) | (values == 1))):
+            return False
+        seen = True
+        some_row_not_one = some_row_not_one or not bool(np.all(values.sum(axis=-1) == 1))
+    return seen and some_row_not_one
+
+
+def weight_has_example_axis(weight_shape: tuple[int, ...], prediction_shape: tuple[int, ...]) -> bool:
+    """True when the weights carry the example axis (``[N, 1]`` on ``[N, T]``); otherwise they
+    broadcast over the examples (a scalar, ``[T]``, ``[1, T]``) and go whole with every chunk."""
+    return (
+        len(weight_shape) == len(prediction_shape) - 1
+        and len(weight_shape) >= 1
+        and weight_shape[0] == prediction_shape[0]
+        and weight_shape[0] != 1
+    )
 
 
 def _as_float(array: Array, name: str) -> Array:

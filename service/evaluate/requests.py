@@ -1,18 +1,28 @@
-"""Splitting a dataset into chunks along the example axis and building each chunk's request body."""
+"""Building one request body per chunk of a dataset (chunks are split along the example axis)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import EllipsisType
 from typing import Any
 
 import numpy as np
 import orjson
 
-from service.evaluate.data import Array, Dataset, InputError, Mode
+from service.evaluate.data import (
+    Array,
+    Dataset,
+    InputError,
+    Mode,
+    Source,
+    check_chunk_size,
+    row_ranges,
+)
 from service.evaluate.encoding import check_json_numbers, to_nested, to_tensor
 from service.families import FAMILIES, family_of
+
+__all__ = ["Chunk", "RequestBuilder", "RequestOptions", "auto_chunk_size", "row_ranges"]
 
 
 @dataclass(frozen=True)
@@ -79,24 +89,16 @@ class Chunk:
 AUTO_CHUNK_ELEMENTS = 2**20
 
 
-def auto_chunk_size(dataset: Dataset) -> int:
+def auto_chunk_size(source: Source) -> int:
     """Rows per request when none is given: about AUTO_CHUNK_ELEMENTS prediction values."""
-    per_row = int(np.prod(dataset.predictions.shape[1:])) if dataset.predictions.ndim >= 2 else 1
+    shape = source.prediction_shape
+    per_row = math.prod(shape[1:]) if len(shape) >= 2 else 1
     return max(1, AUTO_CHUNK_ELEMENTS // max(1, per_row))
 
 
-def row_ranges(num_examples: int, chunk_size: int) -> list[tuple[int, int]]:
-    """Contiguous ``[start, stop)`` ranges; an empty dataset is still one (empty) request."""
-    if chunk_size < 1:
-        raise InputError("the chunk size must be at least 1")
-    if num_examples <= 1:
-        return [(0, num_examples)]
-    return [(s, min(s + chunk_size, num_examples)) for s in range(0, num_examples, chunk_size)]
-
-
-def class_axis_check(dataset: Dataset, axis: int | None) -> None:
+def class_axis_check(source: Source, axis: int | None) -> None:
     """Chunking splits the first axis, so it must be the example axis, not the class axis."""
-    ndim = dataset.predictions.ndim
+    ndim = len(source.prediction_shape)
     if ndim >= 2 and axis is not None and axis % ndim == 0:
         raise InputError(
             f"--axis {axis} makes the first axis the class axis; the first axis must hold the "
@@ -105,39 +107,39 @@ def class_axis_check(dataset: Dataset, axis: int | None) -> None:
 
 
 class RequestBuilder:
-    """Builds request bodies for row ranges; arrays are sliced lazily, one chunk at a time."""
+    """Builds one request body per part of the source; parts are read only when a body is due."""
 
-    def __init__(
-        self, dataset: Dataset, options: RequestOptions, mode: Mode, *, tensors: bool = True
-    ) -> None:
-        class_axis_check(dataset, options.axis)
-        if not tensors:
-            # Checked up front so that no request is sent for data that cannot be encoded.
-            for name, array in _arrays(dataset).items():
-                check_json_numbers(array, name)
-        self._data = dataset
+    def __init__(self, source: Source, options: RequestOptions, mode: Mode, *, tensors: bool = True) -> None:
+        class_axis_check(source, options.axis)
+        if not tensors and isinstance(source, Dataset):
+            # Checked up front, when the data is in memory, so that no request is sent for data
+            # that cannot be encoded (a file read in chunks is checked chunk by chunk).
+            _check_json_numbers(source)
+        self._source = source
         self._fields = options.fields(mode)
         self._tensors = tensors
-        self._split_weight = _weight_has_example_axis(dataset)
 
     def chunks(self, chunk_size: int) -> Iterator[Chunk]:
         """Validated now; each body is built only when the sender asks for the next chunk."""
-        ranges = row_ranges(self._data.num_examples, chunk_size)
-        return (
-            Chunk(index, start, stop, self.body(start, stop)) for index, (start, stop) in enumerate(ranges)
-        )
+        check_chunk_size(chunk_size)
+        return self._chunks(chunk_size)
 
-    def body(self, start: int, stop: int) -> bytes:
-        data = self._data
-        whole = data.predictions.ndim == 1  # a single example: never split
-        rows: slice | EllipsisType = ... if whole else slice(start, stop)
+    def _chunks(self, chunk_size: int) -> Iterator[Chunk]:
+        start = 0
+        for index, part in enumerate(self._source.parts(chunk_size)):
+            stop = start + part.num_examples
+            yield Chunk(index, start, stop, self.body(part))
+            start = stop
+
+    def body(self, part: Dataset) -> bytes:
+        if not self._tensors:
+            _check_json_numbers(part)
         body = dict(self._fields)
-        body[data.prediction_field] = self._encode(data.predictions[rows])
-        body["labels"] = self._encode(data.labels[rows])
-        weight = data.sample_weight
+        body[part.prediction_field] = self._encode(part.predictions)
+        body["labels"] = self._encode(part.labels)
+        weight = part.sample_weight
         if isinstance(weight, np.ndarray):
-            part = weight[rows] if self._split_weight and not whole else weight
-            body["sample_weight"] = self._encode(part)
+            body["sample_weight"] = self._encode(weight)
         elif weight is not None:
             body["sample_weight"] = weight
         return orjson.dumps(body)
@@ -146,22 +148,9 @@ class RequestBuilder:
         return to_tensor(array) if self._tensors else to_nested(array)
 
 
-def _weight_has_example_axis(dataset: Dataset) -> bool:
-    """True when the weights carry the example axis (``[N, 1]`` on ``[N, T]``); otherwise they
-    broadcast over the examples (a scalar, ``[T]``, ``[1, T]``) and go whole with every chunk."""
-    weight = dataset.sample_weight
-    per_example_ndim = dataset.predictions.ndim - 1
-    return (
-        isinstance(weight, np.ndarray)
-        and weight.ndim == per_example_ndim
-        and weight.ndim >= 1
-        and weight.shape[0] == dataset.num_examples
-        and weight.shape[0] != 1
-    )
-
-
-def _arrays(dataset: Dataset) -> dict[str, Array]:
+def _check_json_numbers(dataset: Dataset) -> None:
     arrays = {dataset.prediction_field: dataset.predictions, "labels": dataset.labels}
     if isinstance(dataset.sample_weight, np.ndarray):
         arrays["sample_weight"] = dataset.sample_weight
-    return arrays
+    for name, array in arrays.items():
+        check_json_numbers(array, name)

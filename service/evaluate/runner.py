@@ -20,7 +20,7 @@ from service.evaluate.aggregate import (
     same_everywhere,
 )
 from service.evaluate.client import Answer, RetryPolicy, Sender
-from service.evaluate.data import Array, Dataset, Mode
+from service.evaluate.data import Array, Mode, Source
 from service.evaluate.requests import RequestBuilder, RequestOptions, auto_chunk_size
 from service.families import family_of
 from service.losses.metrics import metric_json, null_message, null_reason
@@ -93,7 +93,7 @@ class Evaluation:
 
 
 async def evaluate_async(
-    dataset: Dataset,
+    dataset: Source,
     urls: Sequence[str],
     options: RequestOptions | None = None,
     *,
@@ -108,8 +108,10 @@ async def evaluate_async(
     api_key: str | None = None,
     compress: bool = False,
 ) -> Evaluation:
-    """Evaluate ``dataset`` in chunks of ``chunk_size`` examples (default: about 2**20 prediction
-    values per request); raises ChunkError when a chunk fails."""
+    """Evaluate ``dataset`` (a :class:`Dataset` in memory or a file reader from
+    :func:`service.evaluate.readers.open_source`) in chunks of ``chunk_size`` examples (default:
+    about 2**20 prediction values per request); raises ChunkError when a chunk fails, InputError or
+    EncodingError when a chunk cannot be read or encoded."""
     options = options or RequestOptions()
     mode = mode or dataset.mode()
     data = dataset.normalised(mode)
@@ -126,9 +128,13 @@ async def evaluate_async(
         api_key=api_key,
         compress=compress,
     )
-    answers = await sender.send_all(builder.chunks(chunk_size), on_answer)
+    try:
+        answers = await sender.send_all(builder.chunks(chunk_size), on_answer)
+    except ExceptionGroup as group:
+        # A chunk that cannot be read or encoded (read while sending) stops the workers.
+        raise _first(group) from None
     payloads = [answer.payload for answer in answers]
-    single = data.predictions.ndim == 1
+    single = len(data.prediction_shape) == 1
     totals = Totals.of(payloads)
     metrics = combined_metrics(payloads)
     warnings = merge_warnings(answers, dataset_has_counts=totals.count > 0)
@@ -163,7 +169,12 @@ async def evaluate_async(
     )
 
 
-def evaluate(dataset: Dataset, urls: Sequence[str], **kwargs: Any) -> Evaluation:
+def _first(group: BaseExceptionGroup[Exception]) -> Exception:
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def evaluate(dataset: Source, urls: Sequence[str], **kwargs: Any) -> Evaluation:
     """Synchronous :func:`evaluate_async` (same arguments)."""
     return asyncio.run(evaluate_async(dataset, urls, **kwargs))
 

@@ -186,3 +186,14 @@ def test_a_200_that_is_not_a_loss_result_stops_the_evaluation() -> None:
         asyncio.run(sender.send_all(_chunks(1)))
     assert caught.value.status == 200
     assert delays == []
+
+
+def test_answers_keep_the_rows_not_the_sent_bodies() -> None:
+    # Bodies are dropped once answered, so a long evaluation holds only the chunks in flight.
+    sender, _ = _sender(_ok)
+    answers = asyncio.run(sender.send_all(iter(_chunks(3))))
+    assert [(a.chunk.index, a.chunk.start, a.chunk.stop, a.chunk.body) for a in answers] == [
+        (0, 0, 10, b""),
+        (1, 10, 20, b""),
+        (2, 20, 30, b""),
+    ]
