@@ -7,13 +7,13 @@ from typing import Any, NamedTuple
 import orjson
 
 from ..config import Settings
-from ..families import Family, with_paths
+from ..families import Family
 from ..losses import STATISTICS, LossInputError, LossResult
-from ..losses.metrics import check_metric_names, metric_json
+from ..losses.metrics import metric_json
 from .body import Body
 from .parsing import Parsed, parse
 from .pointers import element_pointer
-from .problems import ProblemError, item
+from .request_errors import core_problem
 
 # Request options that shape the response, not the computation.
 RESPONSE_OPTIONS = ("per_example",)
@@ -29,7 +29,7 @@ def evaluate(family: Family, body: Body, settings: Settings) -> Answer:
     try:
         result = compute(family, parsed, max_issues=settings.max_error_items)
     except LossInputError as exc:
-        raise _problem(exc, parsed.nested) from None
+        raise core_problem(exc, parsed.nested) from None
     return Answer(_serialise(result, parsed), parsed.elements)
 
 
@@ -39,8 +39,6 @@ def compute(family: Family, parsed: Parsed, *, max_issues: int) -> LossResult:
     predictions = arrays.pop(parsed.predictions)
     labels = arrays.pop("labels")
     options = {k: v for k, v in parsed.options.items() if k not in RESPONSE_OPTIONS}
-    # Checked against the family's declaration, so every endpoint names its own metrics alike.
-    check_metric_names(options.get("metrics", ()), family.metrics)
     return family.compute(
         predictions,
         labels,
@@ -49,22 +47,6 @@ def compute(family: Family, parsed: Parsed, *, max_issues: int) -> LossResult:
         **options,
         **arrays,
     )
-
-
-def _problem(exc: LossInputError, nested: dict[str, bool]) -> ProblemError:
-    items = [
-        item(
-            issue.code,
-            element_pointer(issue.field, issue.index, nested=nested.get(issue.field, True)),
-            issue.message,
-            expected=issue.expected,
-            received=issue.received,
-            index=list(issue.index) if issue.index is not None else None,
-        )
-        for issue in exc.issues
-    ]
-    hint = with_paths(exc.hint) if exc.hint else None
-    return ProblemError(exc.code, exc.message, errors=items, error_count=exc.count, hint=hint)
 
 
 def _serialise(result: LossResult, parsed: Parsed) -> bytes:

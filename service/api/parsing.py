@@ -15,12 +15,14 @@ import numpy as np
 from pydantic import ValidationError
 
 from ..families import Family
+from ..losses import LossInputError
+from ..losses.metrics import check_metric_names
 from . import fast_json, json_slices
 from .body import Body, count_byte, count_empty_arrays
 from .decoding import PREDICTIONS, SplicedTensor, check_size, decode
 from .pointers import pointer
 from .problems import ProblemError, item
-from .request_errors import translate
+from .request_errors import core_problem, translate
 from .schemas import Tensor
 
 
@@ -48,6 +50,10 @@ def parse(body: Body, family: Family, *, max_elements: int) -> Parsed:
     _check_element_limits(body, family, max_elements)
     request, decoded = _validate(body, family)
     predictions = _predictions_field(request, family)
+    try:  # options before arrays: an unknown metric is named whatever the arrays hold
+        check_metric_names(getattr(request, "metrics", ()), family.metrics)
+    except LossInputError as exc:
+        raise core_problem(exc, {}) from None
     arrays: dict[str, np.ndarray | float] = {}
     nested: dict[str, bool] = {}
     for name, kind in family.arrays.items():

@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..families import Family, with_paths
+from ..losses import LossInputError
 from .decoding import diagnose_nested
-from .pointers import pointer
+from .pointers import element_pointer, pointer
 from .problems import ProblemError, clip, item
 from .schemas import NESTED_MAX_RANK, TENSOR_MAX_RANK, Tensor
 
@@ -137,3 +138,21 @@ def _json_type(value: Any) -> str:
     return {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(
         type(value), "null"
     )
+
+
+def core_problem(exc: LossInputError, nested: dict[str, bool]) -> ProblemError:
+    """The core's error as a problem: each issue's field and index become a JSON Pointer (into nested
+    arrays; a Tensor's pointer stops at the field, with ``index``), function names in hints become paths."""
+    items = [
+        item(
+            issue.code,
+            element_pointer(issue.field, issue.index, nested=nested.get(issue.field, True)),
+            issue.message,
+            expected=issue.expected,
+            received=issue.received,
+            index=list(issue.index) if issue.index is not None else None,
+        )
+        for issue in exc.issues
+    ]
+    hint = with_paths(exc.hint) if exc.hint else None
+    return ProblemError(exc.code, exc.message, errors=items, error_count=exc.count, hint=hint)
