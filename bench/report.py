@@ -335,7 +335,7 @@ repeated {responsiveness["bursts"]} times and pooled.
 
 ## 5. The floor: what uvicorn allows at all
 
-Bare ASGI apps (`bench/floor_apps.py`) under the same uvicorn options, side by side with the service,
+Bare ASGI apps (`bench/investigations/floor_apps.py`) under the same uvicorn options, side by side with the service,
 c=1, {floor_rounds} rounds alternating: `bare-read` only receives the body; `bare-body` copies it into one
 buffer with the service's `read_body`; `bare-hop` adds a no-op thread hop; `bare-inline` and
 `bare-thread` add the service's own evaluation (`service/api/evaluation.py`), on the event loop or on a

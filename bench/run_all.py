@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 from bench import report
 from bench.common import REPO_ROOT, bench_env, stage_args, write_result
 
-STAGES = ("machine", "core", "http_load", "floor", "memory", "responsiveness", "profiling")
+STAGES = (
+    "machine",
+    "core",
+    "http_load",
+    "investigations.floor",
+    "memory",
+    "responsiveness",
+    "investigations.profiling",
+)
 
 
 # The run's own outputs: a change anywhere else means the code measured is not the commit's.

@@ -16,9 +16,11 @@ from bench.payloads import HttpPayload
 
 SERVICE_APP = "service.main:app"
 PEER_APP = "bench.peers.typical_fastapi:app"
-# The floor bench's bare apps (bench/floor_apps.py), one more of the service's steps each.
+# The floor bench's bare apps (bench/investigations/floor_apps.py), one more of the service's steps each.
 BARE_STEPS = ("read", "body", "hop", "inline", "thread")
-APPS = {"service": SERVICE_APP, "peer": PEER_APP} | {f"bare-{s}": f"bench.floor_apps:{s}" for s in BARE_STEPS}
+APPS = {"service": SERVICE_APP, "peer": PEER_APP} | {
+    f"bare-{s}": f"bench.investigations.floor_apps:{s}" for s in BARE_STEPS
+}
 SPARSE_PATH = "/v1/cross-entropy/sparse"
 
 _STARTUP_TIMEOUT_S = 60.0

@@ -6,7 +6,7 @@ import asyncio
 import httpx
 import pytest
 
-from bench import floor_apps, payloads
+from bench.investigations import floor_apps, payloads
 
 
 def post(app: floor_apps.ASGIApp, body: bytes) -> httpx.Response:

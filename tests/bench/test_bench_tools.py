@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from bench import payloads, servers
+from bench.investigations.profiling import summarise
 from bench.loadgen import run_load
-from bench.profiling import summarise
 from bench.stats import percentile
 
 

@@ -1,0 +1,1 @@
+"""Investigation stages: what bounds the service (bare-app floors) and where its time goes (profiles)."""
