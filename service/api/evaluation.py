@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import orjson
 
 from ..config import Settings
 from ..families import Family, with_paths
-from ..losses import STATISTICS, LossInputError, LossResult
+from ..losses import STATISTICS, LossInputError, LossResult, LossWarning
 from .body import Body
 from .parsing import Parsed, parse
 from .pointers import element_pointer
@@ -18,9 +19,15 @@ from .problems import ProblemError, item
 RESPONSE_OPTIONS = ("per_example",)
 
 
+# Where a field's element is in the request: (field, index or None) → JSON Pointer.
+Locate = Callable[[str, tuple[int, ...] | None], str]
+
+
 class Answer(NamedTuple):
     body: bytes
     elements: int  # prediction elements evaluated, for the metrics
+    media_type: str = "application/json"
+    headers: dict[str, str] | None = None
 
 
 def evaluate(family: Family, body: Body, settings: Settings) -> Answer:
@@ -28,8 +35,15 @@ def evaluate(family: Family, body: Body, settings: Settings) -> Answer:
     try:
         result = compute(family, parsed, max_issues=settings.max_error_items)
     except LossInputError as exc:
-        raise _problem(exc, parsed.nested) from None
+        raise problem_from(exc, _locate(parsed)) from None
     return Answer(_serialise(result, parsed), parsed.elements)
+
+
+def _locate(parsed: Parsed) -> Locate:
+    def locate(field: str, index: tuple[int, ...] | None) -> str:
+        return element_pointer(field, index, nested=parsed.nested.get(field, True))
+
+    return locate
 
 
 def compute(family: Family, parsed: Parsed, *, max_issues: int) -> LossResult:
@@ -48,11 +62,12 @@ def compute(family: Family, parsed: Parsed, *, max_issues: int) -> LossResult:
     )
 
 
-def _problem(exc: LossInputError, nested: dict[str, bool]) -> ProblemError:
+def problem_from(exc: LossInputError, locate: Locate) -> ProblemError:
+    """The core's error as a problem whose pointers ``locate`` finds in the request."""
     items = [
         item(
             issue.code,
-            element_pointer(issue.field, issue.index, nested=nested.get(issue.field, True)),
+            locate(issue.field, issue.index),
             issue.message,
             expected=issue.expected,
             received=issue.received,
@@ -73,15 +88,17 @@ def _serialise(result: LossResult, parsed: Parsed) -> bytes:
     body.update((name, result.statistics[name]) for name in STATISTICS)
     body.update(
         precision=result.precision,
-        warnings=[
-            {
-                "code": w.code,
-                "message": w.message,
-                "pointer": None
-                if w.field is None
-                else element_pointer(w.field, w.index, nested=parsed.nested.get(w.field, True)),
-            }
-            for w in result.warnings
-        ],
+        warnings=warning_items(result.warnings, _locate(parsed)),
     )
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def warning_items(warnings: Iterable[LossWarning], locate: Locate) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": w.code,
+            "message": w.message,
+            "pointer": None if w.field is None else locate(w.field, w.index),
+        }
+        for w in warnings
+    ]

@@ -8,6 +8,7 @@ raw bytes, which also gives the precise problem. Both end in the same arrays, ch
 from __future__ import annotations
 
 import mmap
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,9 @@ class Parsed:
 
 def parse(body: Body, family: Family, *, max_elements: int) -> Parsed:
     request, decoded = _validate(body, family)
-    predictions = _predictions_field(request, family)
+    predictions = predictions_field(
+        [name for name in family.arrays if getattr(request, name) is not None], family, pointer
+    )
     arrays: dict[str, np.ndarray | float] = {}
     nested: dict[str, bool] = {}
     for name, kind in family.arrays.items():
@@ -79,13 +82,14 @@ def _validate(body: Body, family: Family) -> tuple[Any, fast_json.Decoded]:
         raise translate(exc, text, family) from None
 
 
-def _predictions_field(request: Any, family: Family) -> str:
-    """Exactly one of the family's prediction fields must be given."""
+def predictions_field(sent: Collection[str], family: Family, where: Callable[[str], str]) -> str:
+    """Exactly one of the family's prediction fields must be among the ``sent`` arrays; ``where``
+    points at a field in the request."""
     names = [name for name, kind in family.arrays.items() if kind is PREDICTIONS]
-    given = [name for name in names if getattr(request, name) is not None]
+    given = [name for name in names if name in sent]
     if len(given) == 1:
         return given[0]
-    where = pointer(names[1]) if given else pointer(names[0])
+    at = where(names[1]) if given else where(names[0])
     message = (
         f"send exactly one of {' and '.join(names)}, not both"
         if given
@@ -94,6 +98,6 @@ def _predictions_field(request: Any, family: Family) -> str:
     raise ProblemError(
         "invalid_field",
         message,
-        errors=[item("invalid_field", where, message)],
+        errors=[item("invalid_field", at, message)],
         hint="logits are unnormalised scores; probabilities are softmax outputs",
     )

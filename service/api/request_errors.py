@@ -68,17 +68,17 @@ def translate(exc: ValidationError, body: bytes | bytearray, family: Family) -> 
                 seen_arrays.add(field)
                 problems.append(_diagnose_array(body, field, integer=kind.integer))
             continue
-        items.append(_item(error))
+        items.append(error_item(error))
     for problem in problems:
         items[:0] = problem.errors
     head = problems[0] if problems else None
     code = head.code if head else items[0]["code"]
-    detail = head.detail if head else _detail(items)
+    detail = head.detail if head else error_detail(items)
     hints = [h for h in (head.hint if head else None, _hint(errors, family)) if h]
     return ProblemError(code, detail, errors=items, error_count=len(items), hint="; ".join(hints) or None)
 
 
-def _item(error: Any) -> dict[str, Any]:
+def error_item(error: Any) -> dict[str, Any]:
     loc = error["loc"]
     where = pointer(*loc)
     if error["type"] == "extra_forbidden":
@@ -88,7 +88,7 @@ def _item(error: Any) -> dict[str, Any]:
     return item("invalid_field", where, error["msg"], received=short)
 
 
-def _detail(items: list[dict[str, Any]]) -> str:
+def error_detail(items: list[dict[str, Any]]) -> str:
     first = items[0]
     more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
     return clip(f"{first['pointer'] or 'body'}: {first['message']}{more}")
