@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from ...lifecycle import readiness
@@ -14,7 +14,7 @@ from ..responding import respond
 from ..routes.health import NOT_READY_RESPONSES, check_ready
 from . import metadata
 from .framing import BINARY_MEDIA_TYPE, HEADER_LENGTH, check_media_type
-from .inference import infer
+from .inference import VERSION, infer
 from .schemas import (
     InferenceRequest,
     InferenceResponse,
@@ -26,6 +26,15 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/v2", tags=["v2"])
+
+# Documented as enums; another name or version is answered 404 (not_found), not a validation error.
+Model = Annotated[
+    str,
+    Path(description="a loss family's operationId", json_schema_extra={"enum": list(metadata.MODELS)}),
+]
+Version = Annotated[
+    str, Path(description="every model has one version", json_schema_extra={"enum": [VERSION]})
+]
 
 MODEL = "/models/{model}"
 VERSIONED = MODEL + "/versions/{version}"
@@ -112,30 +121,30 @@ _INFER: dict[str, Any] = {
 
 
 @router.get(MODEL, operation_id="v2_model_metadata", responses=RESPONSES, **_METADATA)
-async def model_metadata(model: str) -> ModelMetadata:
+async def model_metadata(model: Model) -> ModelMetadata:
     return metadata.model(metadata.model_of(model))
 
 
 @router.get(VERSIONED, operation_id="v2_model_version_metadata", responses=RESPONSES, **_METADATA)
-async def model_version_metadata(model: str, version: str) -> ModelMetadata:
+async def model_version_metadata(model: Model, version: Version) -> ModelMetadata:
     return metadata.model(metadata.model_of(model, version))
 
 
 @router.get(MODEL + "/ready", operation_id="v2_model_ready", **_READY)
-async def model_ready(model: str) -> ModelReady:
+async def model_ready(model: Model) -> ModelReady:
     return _ready(model, None)
 
 
 @router.get(VERSIONED + "/ready", operation_id="v2_model_version_ready", **_READY)
-async def model_version_ready(model: str, version: str) -> ModelReady:
+async def model_version_ready(model: Model, version: Version) -> ModelReady:
     return _ready(model, version)
 
 
 @router.post(MODEL + "/infer", operation_id="v2_infer", **_INFER)
-async def model_infer(request: Request, model: str) -> Response:
+async def model_infer(request: Request, model: Model) -> Response:
     return await _infer(request, model, None)
 
 
 @router.post(VERSIONED + "/infer", operation_id="v2_version_infer", **_INFER)
-async def model_version_infer(request: Request, model: str, version: str) -> Response:
+async def model_version_infer(request: Request, model: Model, version: Version) -> Response:
     return await _infer(request, model, version)
