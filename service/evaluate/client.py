@@ -65,6 +65,14 @@ class ChunkError(Exception):
         self.problem = problem
 
 
+def json_payload(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 @dataclass
 class Sender:
     """POSTs chunks to ``<url><path>``; chunk i starts at URL i mod n and moves on when retrying."""
@@ -76,6 +84,8 @@ class Sender:
     timeout: float = 60.0
     transport: httpx.AsyncBaseTransport | None = None
     request_prefix: str = "evaluate"
+    # A 200 answer as a /v1 payload (None: not one); V2 answers are decoded by service.evaluate.v2.
+    decode: Callable[[httpx.Response], dict[str, Any] | None] = json_payload
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
 
@@ -120,7 +130,7 @@ class Sender:
                     url + self.path,
                     content=chunk.body,
                     headers={
-                        "content-type": "application/json",
+                        **chunk.headers,
                         "x-request-id": f"{self.request_prefix}-{chunk.index}-{attempt}",
                     },
                 )
@@ -128,8 +138,8 @@ class Sender:
                 last_reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             else:
                 if response.status_code == 200:
-                    return Answer(chunk, _result(chunk, url, response), url, attempt + 1)
-                problem = _problem(response)
+                    return Answer(chunk, _result(chunk, url, self.decode(response)), url, attempt + 1)
+                problem = json_payload(response)
                 if response.status_code not in RETRY_STATUSES:
                     raise ChunkError(
                         chunk,
@@ -146,25 +156,13 @@ class Sender:
         raise ChunkError(chunk, url, reason)
 
 
-def _result(chunk: Chunk, url: str, response: httpx.Response) -> dict[str, Any]:
+def _result(chunk: Chunk, url: str, body: dict[str, Any] | None) -> dict[str, Any]:
     """A 200 body with the statistics the combination needs (else this is not the service)."""
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        body = None
     if not isinstance(body, dict) or not body.keys() >= REQUIRED_FIELDS:
         present = body.keys() if isinstance(body, dict) else set()
         missing = ", ".join(sorted(REQUIRED_FIELDS - present))
         raise ChunkError(chunk, url, f"HTTP 200 without {missing}", status=200)
     return body
-
-
-def _problem(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

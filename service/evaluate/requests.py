@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from types import EllipsisType
 from typing import Any
 
 import numpy as np
 import orjson
 
+from service.evaluate import v2
 from service.evaluate.data import Array, Dataset, InputError, Mode
 from service.evaluate.encoding import check_json_numbers, to_nested, to_tensor
 from service.families import FAMILIES, family_of
+
+# How chunks travel: /v1 JSON bodies (Tensors or nested arrays), or binary V2 requests.
+PROTOCOLS = ("v1", "v2")
 
 
 @dataclass(frozen=True)
@@ -53,12 +57,13 @@ class RequestOptions:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Rows ``start:stop`` of the dataset, as one serialised request body."""
+    """Rows ``start:stop`` of the dataset, as one serialised request body (and its framing headers)."""
 
     index: int
     start: int
     stop: int
     body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def rows(self) -> str:
@@ -99,39 +104,62 @@ class RequestBuilder:
     """Builds request bodies for row ranges; arrays are sliced lazily, one chunk at a time."""
 
     def __init__(
-        self, dataset: Dataset, options: RequestOptions, mode: Mode, *, tensors: bool = True
+        self,
+        dataset: Dataset,
+        options: RequestOptions,
+        mode: Mode,
+        *,
+        tensors: bool = True,
+        protocol: str = "v1",
     ) -> None:
         class_axis_check(dataset, options.axis)
-        if not tensors:
+        if not tensors and protocol == "v1":
             # Checked up front so that no request is sent for data that cannot be encoded.
             for name, array in _arrays(dataset).items():
                 check_json_numbers(array, name)
         self._data = dataset
+        self._family = family_of(mode)
         self._fields = options.fields(mode)
         self._tensors = tensors
+        self._protocol = protocol
         self._split_weight = _weight_has_example_axis(dataset)
 
     def chunks(self, chunk_size: int) -> Iterator[Chunk]:
         """Validated now; each body is built only when the sender asks for the next chunk."""
         ranges = row_ranges(self._data.num_examples, chunk_size)
         return (
-            Chunk(index, start, stop, self.body(start, stop)) for index, (start, stop) in enumerate(ranges)
+            Chunk(index, start, stop, *self.request(start, stop))
+            for index, (start, stop) in enumerate(ranges)
         )
 
+    def request(self, start: int, stop: int) -> tuple[bytes, Mapping[str, str]]:
+        """The chunk's body and headers in the builder's protocol."""
+        if self._protocol == "v2":
+            return v2.encode(self._family, self._fields, self.arrays(start, stop))
+        return self.body(start, stop), {"content-type": "application/json"}
+
     def body(self, start: int, stop: int) -> bytes:
+        """The /v1 body of rows ``start:stop``."""
+        body: dict[str, Any] = dict(self._fields)
+        for name, value in self.arrays(start, stop).items():
+            body[name] = value if isinstance(value, float) else self._encode(value)
+        return orjson.dumps(body)
+
+    def arrays(self, start: int, stop: int) -> dict[str, Array | float]:
+        """The dataset's arrays for rows ``start:stop``, by request field (a scalar weight as is)."""
         data = self._data
         whole = data.predictions.ndim == 1  # a single example: never split
         rows: slice | EllipsisType = ... if whole else slice(start, stop)
-        body = dict(self._fields)
-        body[data.prediction_field] = self._encode(data.predictions[rows])
-        body["labels"] = self._encode(data.labels[rows])
+        arrays: dict[str, Array | float] = {
+            data.prediction_field: data.predictions[rows],
+            "labels": data.labels[rows],
+        }
         weight = data.sample_weight
         if isinstance(weight, np.ndarray):
-            part = weight[rows] if self._split_weight and not whole else weight
-            body["sample_weight"] = self._encode(part)
+            arrays["sample_weight"] = weight[rows] if self._split_weight and not whole else weight
         elif weight is not None:
-            body["sample_weight"] = weight
-        return orjson.dumps(body)
+            arrays["sample_weight"] = weight
+        return arrays
 
     def _encode(self, array: Array) -> Any:
         return to_tensor(array) if self._tensors else to_nested(array)

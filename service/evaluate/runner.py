@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 
+from service.evaluate import v2
 from service.evaluate.aggregate import Totals, combined_losses, combined_shape, same_everywhere
-from service.evaluate.client import Answer, RetryPolicy, Sender
+from service.evaluate.client import Answer, RetryPolicy, Sender, json_payload
 from service.evaluate.data import Array, Dataset, Mode
 from service.evaluate.requests import RequestBuilder, RequestOptions, auto_chunk_size
 from service.families import family_of
@@ -81,6 +82,7 @@ async def evaluate_async(
     mode: Mode | None = None,
     chunk_size: int | None = None,
     tensors: bool = True,
+    protocol: str | None = None,
     concurrency: int = 4,
     retry: RetryPolicy | None = None,
     timeout: float = 60.0,
@@ -88,15 +90,21 @@ async def evaluate_async(
     on_answer: Callable[[Answer], None] | None = None,
 ) -> Evaluation:
     """Evaluate ``dataset`` in chunks of ``chunk_size`` examples (default: about 2**20 prediction
-    values per request); raises ChunkError when a chunk fails."""
+    values per request) over ``protocol`` ("v1", "v2"; default: v2 when every URL serves it, unless
+    nested JSON is asked for); raises ChunkError when a chunk fails."""
     options = options or RequestOptions()
     mode = mode or dataset.mode()
     data = dataset.normalised(mode)
     chunk_size = chunk_size or auto_chunk_size(data)
-    builder = RequestBuilder(data, options, mode, tensors=tensors)
+    urls = [url.rstrip("/") for url in urls]
+    if protocol is None:
+        protocol = await detect_protocol(urls, transport, timeout) if tensors else "v1"
+    builder = RequestBuilder(data, options, mode, tensors=tensors, protocol=protocol)
+    family = family_of(mode)
     sender = Sender(
-        urls=[url.rstrip("/") for url in urls],
-        path=family_of(mode).path,
+        urls=urls,
+        path=v2.path(family) if protocol == "v2" else family.path,
+        decode=v2.decode if protocol == "v2" else json_payload,
         concurrency=concurrency,
         retry=retry or RetryPolicy(),
         timeout=timeout,
@@ -132,6 +140,20 @@ async def evaluate_async(
         answers_per_url=dict(Counter(answer.url for answer in answers)),
         losses=combined_losses(payloads, single) if options.wants_losses else None,
     )
+
+
+async def detect_protocol(
+    urls: Sequence[str], transport: httpx.AsyncBaseTransport | None, timeout: float
+) -> str:
+    """``v2`` when every URL answers ``GET /v2`` with 200, else ``v1``."""
+    async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+        for url in urls:
+            try:
+                if (await client.get(url + v2.PROBE_PATH)).status_code != 200:
+                    return "v1"
+            except httpx.TransportError:
+                return "v1"
+    return "v2"
 
 
 def evaluate(dataset: Dataset, urls: Sequence[str], **kwargs: Any) -> Evaluation:

@@ -41,8 +41,14 @@ def infer(family: Family, header_length: str | None, body: Body, settings: Setti
     header: dict[str, Any] = {"model_name": family.name, "model_version": VERSION}
     if framed.header.id is not None:
         header["id"] = framed.header.id
-    warnings = warning_items(result.warnings, request.locate)
-    header["parameters"] = {"warnings": orjson.dumps(warnings).decode()}
+    header["parameters"] = {
+        "warnings": orjson.dumps(warning_items(result.warnings, request.locate)).decode(),
+        # What /v1 answers beside the numbers, for clients that combine requests (the evaluator).
+        "reduction": result.reduction,
+        "precision": result.precision,
+        "num_classes": result.num_classes,
+        "shape": orjson.dumps(result.shape).decode(),
+    }
     body_bytes, media_type, headers = framing.frame(header, chosen)
     return Answer(body_bytes, request.parsed.elements, media_type, headers)
 

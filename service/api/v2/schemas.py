@@ -79,7 +79,9 @@ class InferenceResponse(BaseModel):
     model_version: str
     id: str | None = None
     parameters: dict[str, ParameterValue] = Field(
-        description="`warnings`: the warnings as a JSON string (a list of {code, message, pointer})"
+        description="`warnings`: the warnings as a JSON string (a list of {code, message, pointer}); "
+        "`reduction`, `precision`, `num_classes`, and `shape` (the per-example shape, a JSON string) "
+        "as /v1 answers them"
     )
     outputs: list[ResponseOutput]
 
