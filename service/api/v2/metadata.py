@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from ... import __version__
 from ...families import FAMILIES, Family
-from ...losses import STATISTICS
 from ..problems import ProblemError, clip
 from .datatypes import preferred
 from .inference import VERSION
-from .outputs import statistic_datatype
+from .outputs import STATISTIC_DATATYPES
 from .schemas import ModelMetadata, ServerMetadata, TensorMetadata
 
 NAME = "loss-service"
@@ -45,6 +44,9 @@ def model(family: Family) -> ModelMetadata:
     outputs = [
         TensorMetadata(name="loss", datatype="FP64", shape=[1]),
         TensorMetadata(name="losses", datatype="FP32", shape=[-1]),
-        *(TensorMetadata(name=name, datatype=statistic_datatype(name), shape=[1]) for name in STATISTICS),
+        *(
+            TensorMetadata(name=name, datatype=datatype, shape=[1])
+            for name, datatype in STATISTIC_DATATYPES.items()
+        ),
     ]
     return ModelMetadata(name=family.name, versions=[VERSION], platform=NAME, inputs=inputs, outputs=outputs)

@@ -25,11 +25,14 @@ class Tensor(NamedTuple):
     array: np.ndarray
 
 
-def statistic_datatype(name: str) -> str:
+def _typed_datatype(name: str) -> str:
     """INT64 for the statistics the core types as counts, FP64 for the sums."""
     view = getattr(StatisticsView, name, None)
     hints = get_type_hints(view.fget) if isinstance(view, property) else {}
     return "INT64" if hints.get("return") is int else "FP64"
+
+
+STATISTIC_DATATYPES: dict[str, str] = {name: _typed_datatype(name) for name in STATISTICS}
 
 
 def _scalar(name: str, value: Any, datatype: str | None = None) -> Tensor:
@@ -46,7 +49,7 @@ def tensors(result: LossResult, *, per_example: bool) -> Iterator[Tensor]:
         losses = np.asarray(result.losses, dtype=np.dtype(result.precision))
         yield Tensor("losses", DATATYPE_OF[result.precision], losses)
     for name in STATISTICS:
-        yield _scalar(name, result.statistics[name], statistic_datatype(name))
+        yield _scalar(name, result.statistics[name], STATISTIC_DATATYPES[name])
     for metric, outcome in result.metrics.items():
         prefix = METRIC_PREFIX + metric
         if outcome.value is not None:

@@ -72,28 +72,6 @@ INFER_BODY = {
 }
 
 
-@router.get("", operation_id="v2_server_metadata", response_model=ServerMetadata, summary="Server metadata")
-async def server_metadata() -> ServerMetadata:
-    return metadata.server()
-
-
-@router.get("/health/live", operation_id="v2_live", response_model=Live, summary="Liveness (V2)")
-async def live() -> Live:
-    return Live(live=True)
-
-
-@router.get(
-    "/health/ready",
-    operation_id="v2_ready",
-    response_model=Ready,
-    summary="Readiness (V2): follows /readyz",
-    responses=NOT_READY_RESPONSES,
-)
-async def ready() -> Ready:
-    check_ready()
-    return Ready(ready=True)
-
-
 def _ready(model: str, version: str | None) -> ModelReady:
     family = metadata.model_of(model, version)
     check_ready()
@@ -120,6 +98,18 @@ _INFER: dict[str, Any] = {
 }
 
 
+# Inference first: the routes are matched in order, and inference is what is called most.
+# Inference first: routes are matched in order, and inference is what is called most.
+@router.post(MODEL + "/infer", operation_id="v2_infer", **_INFER)
+async def model_infer(request: Request, model: Model) -> Response:
+    return await _infer(request, model, None)
+
+
+@router.post(VERSIONED + "/infer", operation_id="v2_version_infer", **_INFER)
+async def model_version_infer(request: Request, model: Model, version: Version) -> Response:
+    return await _infer(request, model, version)
+
+
 @router.get(MODEL, operation_id="v2_model_metadata", responses=RESPONSES, **_METADATA)
 async def model_metadata(model: Model) -> ModelMetadata:
     return metadata.model(metadata.model_of(model))
@@ -140,11 +130,23 @@ async def model_version_ready(model: Model, version: Version) -> ModelReady:
     return _ready(model, version)
 
 
-@router.post(MODEL + "/infer", operation_id="v2_infer", **_INFER)
-async def model_infer(request: Request, model: Model) -> Response:
-    return await _infer(request, model, None)
+@router.get("", operation_id="v2_server_metadata", response_model=ServerMetadata, summary="Server metadata")
+async def server_metadata() -> ServerMetadata:
+    return metadata.server()
 
 
-@router.post(VERSIONED + "/infer", operation_id="v2_version_infer", **_INFER)
-async def model_version_infer(request: Request, model: Model, version: Version) -> Response:
-    return await _infer(request, model, version)
+@router.get("/health/live", operation_id="v2_live", response_model=Live, summary="Liveness (V2)")
+async def live() -> Live:
+    return Live(live=True)
+
+
+@router.get(
+    "/health/ready",
+    operation_id="v2_ready",
+    response_model=Ready,
+    summary="Readiness (V2): follows /readyz",
+    responses=NOT_READY_RESPONSES,
+)
+async def ready() -> Ready:
+    check_ready()
+    return Ready(ready=True)
