@@ -223,6 +223,7 @@ def run(quick: bool, out_dir: Path) -> Path:
     data["memory"] = _memory(quick, out_dir)
     data["profile"] = {form: _profile(http_payload(*SMALL, form)) for form in ("v2-binary", "json")}
     data["elapsed_s"] = time.monotonic() - started
+    data["load_average_end"] = os.getloadavg()
     for name, value in data["http"]["ratios"].items():
         print(f"v2 {name}: {value:.2f}x", flush=True)
     return write_result(out_dir, "v2", data)

@@ -76,7 +76,7 @@ def read(framed: Framed, family: Family, *, max_elements: int) -> Request:
     binary = _Binary(framed.binary)
     for position, entry in enumerate(framed.header.inputs):
         kind = _kind(entry, position, family, placed)
-        where = pointer("inputs", position)
+        where = f"/inputs/{position}"
         dtype = TENSOR_DTYPE_OF[entry.datatype]
         if dtype not in kind.dtypes:
             raise _datatype_not_accepted(entry, kind, where)
@@ -101,16 +101,16 @@ def read(framed: Framed, family: Family, *, max_elements: int) -> Request:
 
 def _kind(entry: RequestInput, position: int, family: Family, placed: Mapping[str, Placed]) -> ArrayKind:
     kind = family.arrays.get(entry.name)
-    where = pointer("inputs", position, "name")
+    if kind is not None and entry.name not in placed:
+        return kind
+    where = f"/inputs/{position}/name"
     if kind is None:
         raise _invalid(
             where,
             f"model {family.name} has no input {entry.name[:40]!r}; its inputs are "
             f"{', '.join(family.arrays)}",
         )
-    if entry.name in placed:
-        raise _invalid(where, f"input {entry.name} is sent twice")
-    return kind
+    raise _invalid(where, f"input {entry.name} is sent twice")
 
 
 def _require(family: Family, placed: Mapping[str, Placed]) -> None:
