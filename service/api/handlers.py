@@ -13,14 +13,15 @@ from .problems import ProblemError, clip, item, render
 from .v2 import errors as v2_errors
 
 
-def install(app: FastAPI) -> None:
-    def max_items(request: Request) -> int:
-        return int(request.app.state.settings.max_error_items)
+def render_problem(problem: ProblemError, request: Request, max_items: int) -> Response:
+    """The problem in the flavour of the protocol asked (V2 clients read ``error``, get 400)."""
+    flavour = v2_errors.render if v2_errors.applies(request) else render
+    return flavour(problem, request, max_items)
 
+
+def install(app: FastAPI) -> None:
     def respond(problem: ProblemError, request: Request) -> Response:
-        """The problem in the flavour of the protocol asked (V2 clients read ``error``, get 400)."""
-        flavour = v2_errors.render if v2_errors.applies(request) else render
-        return flavour(problem, request, max_items(request))
+        return render_problem(problem, request, int(request.app.state.settings.max_error_items))
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProblemError)
