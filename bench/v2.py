@@ -203,7 +203,7 @@ def _group(filename: str) -> str:
 
 
 def _short(filename: str) -> str:
-    for marker in ("site-packages/", "/work/", str(REPO_ROOT) + "/"):
+    for marker in (str(REPO_ROOT) + "/", "site-packages/"):
         if marker in filename:
             return filename.split(marker, 1)[1]
     return filename
