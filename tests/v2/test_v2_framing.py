@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from reference.tensor import tensor
 from v2_support import LOGITS, binary_request
 
 pytestmark = pytest.mark.slow
@@ -233,3 +234,15 @@ def test_v2_health_follows_readiness(http: httpx.Client) -> None:
         "name": "sparse_cross_entropy",
         "ready": True,
     }
+
+
+def test_bf16_json_data_is_rounded_as_a_bf16_tensor_is(http: httpx.Client) -> None:
+    request = json_request()
+    request["inputs"][0] = {"name": "logits", "datatype": "BF16", "shape": [6, 4], "data": LOGITS32.tolist()}
+    answer = http.post(SPARSE, json=request)
+    assert answer.status_code == 200, answer.text
+    v1 = http.post(
+        "/v1/cross-entropy/sparse",
+        json={"logits": tensor(LOGITS32, "bfloat16"), "labels": LABELS.tolist()},
+    ).json()
+    assert outputs(answer)["loss"] == [v1["loss"]]
