@@ -28,6 +28,7 @@ def test_a_chunk_is_one_binary_request_with_options_as_parameters() -> None:
     fields = {"reduction": "sum", "per_example": False, "class_weight": [1.0, 2.0, 0.5]}
     body, headers = v2.encode(family_of("sparse"), fields, {"logits": logits, "labels": labels})
     length = int(headers["inference-header-content-length"])
+    assert length % 8 == 0  # padded, so that the tensors after it start aligned
     header = json.loads(body[:length])
     assert header["parameters"] == {"reduction": "sum", "per_example": False, "binary_data_output": True}
     assert [(i["name"], i["datatype"], i["shape"]) for i in header["inputs"]] == [
