@@ -59,14 +59,17 @@ class Target:
 
 def seconds_per_request(server: servers.Server, payload: HttpPayload) -> float:
     """One request's time from a few sequential ones, to size the runs."""
-    result = run_load(server.sparse_url, payload.body, _CALIBRATION_REQUESTS, 1, cap_s=60.0)
+    url = server.base_url + payload.path
+    result = run_load(url, payload.body, _CALIBRATION_REQUESTS, 1, cap_s=60.0, headers=payload.headers)
     return result.seconds / result.requests
 
 
 def load(target: Target, connections: int, plan: Plan) -> dict[str, Any]:
     """One closed-loop run; fails on any answer other than 200."""
     responses = target.responses(connections, plan)
-    result = run_load(target.server.sparse_url, target.payload.body, responses, connections, plan.cap_s)
+    payload = target.payload
+    url = target.server.base_url + payload.path
+    result = run_load(url, payload.body, responses, connections, plan.cap_s, headers=payload.headers)
     if result.failures:
         raise RuntimeError(f"{target.key} c={connections}: answers {result.failures}")
     return {

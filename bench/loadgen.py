@@ -46,11 +46,12 @@ class _Budget:
         return True
 
 
-def _request_bytes(host: str, path: str, body: bytes) -> bytes:
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
+JSON_HEADERS = (("Content-Type", "application/json"),)
+
+
+def _request_bytes(host: str, path: str, body: bytes, headers: tuple[tuple[str, str], ...]) -> bytes:
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Length: {len(body)}\r\n\r\n"
     return head.encode("ascii") + body
 
 
@@ -106,10 +107,12 @@ class _Connection(asyncio.Protocol):
             self._finished.set_exception(exc)
 
 
-async def _run(url: str, body: bytes, requests: int, connections: int, cap_s: float) -> LoadResult:
+async def _run(
+    url: str, body: bytes, requests: int, connections: int, cap_s: float, headers: tuple[tuple[str, str], ...]
+) -> LoadResult:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    request = _request_bytes(f"{host}:{port}", parts.path, body)
+    request = _request_bytes(f"{host}:{port}", parts.path, body, headers)
     budget = _Budget(requests, time.monotonic() + cap_s)
     loop = asyncio.get_running_loop()
     finished = [loop.create_future() for _ in range(connections)]
@@ -122,7 +125,14 @@ async def _run(url: str, body: bytes, requests: int, connections: int, cap_s: fl
     return LoadResult(len(budget.latencies), seconds, budget.latencies, budget.failures)
 
 
-def run_load(url: str, body: bytes, requests: int, connections: int, cap_s: float) -> LoadResult:
-    """POST `body` to `url` `requests` times over `connections` connections; no new request
-    starts after `cap_s` seconds."""
-    return uvloop.run(_run(url, body, requests, connections, cap_s))
+def run_load(
+    url: str,
+    body: bytes,
+    requests: int,
+    connections: int,
+    cap_s: float,
+    headers: tuple[tuple[str, str], ...] = JSON_HEADERS,
+) -> LoadResult:
+    """POST `body` (with `headers`) to `url` `requests` times over `connections` connections; no new
+    request starts after `cap_s` seconds."""
+    return uvloop.run(_run(url, body, requests, connections, cap_s, headers))

@@ -1,7 +1,8 @@
 """Deterministic bench inputs and the request bodies built from them (JSON and Tensor forms)."""
 
+import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import orjson
@@ -9,8 +10,12 @@ import pybase64
 
 from bench import reference
 
-Form = Literal["json", "tensor"]
+Form = Literal["json", "tensor", "v2-binary", "v2-json"]
 FORMS: tuple[Form, ...] = ("json", "tensor")
+SPARSE_PATH = "/v1/cross-entropy/sparse"
+V2_SPARSE_PATH = "/v2/models/sparse_cross_entropy/infer"
+JSON_HEADERS: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
+HEADER_LENGTH = "Inference-Header-Content-Length"
 
 # Typical logits: a few units wide, so softmax is neither flat nor one-hot.
 _LOGIT_SCALE = 2.0
@@ -56,15 +61,73 @@ def sparse_body(logits: np.ndarray, labels: np.ndarray, form: Form) -> bytes:
     return orjson.dumps({"logits": tensor_field(logits), "labels": tensor_field(labels)})
 
 
+def v2_binary_body(logits: np.ndarray, labels: np.ndarray) -> tuple[bytes, tuple[tuple[str, str], ...]]:
+    """An Open Inference Protocol request with Triton's binary tensor extension: the JSON header, then
+    the raw little-endian bytes of each input; the outputs come back binary too."""
+    inputs = [("logits", "FP32", logits.astype("<f4")), ("labels", "INT64", labels.astype("<i8"))]
+    header = json.dumps(
+        {
+            "inputs": [
+                {
+                    "name": n,
+                    "datatype": d,
+                    "shape": list(a.shape),
+                    "parameters": {"binary_data_size": a.nbytes},
+                }
+                for n, d, a in inputs
+            ],
+            "parameters": {"binary_data_output": True},
+        }
+    ).encode()
+    headers = (("Content-Type", "application/octet-stream"), (HEADER_LENGTH, str(len(header))))
+    return header + b"".join(a.tobytes() for *_, a in inputs), headers
+
+
+def v2_json_body(logits: np.ndarray, labels: np.ndarray) -> bytes:
+    """An Open Inference Protocol JSON request, data flat and row-major as V2 clients send it."""
+    return orjson.dumps(
+        {
+            "inputs": [
+                {
+                    "name": "logits",
+                    "datatype": "FP32",
+                    "shape": list(logits.shape),
+                    "data": logits.ravel().tolist(),
+                },
+                {"name": "labels", "datatype": "INT64", "shape": list(labels.shape), "data": labels.tolist()},
+            ]
+        }
+    )
+
+
+def loss_of(content: bytes, headers: Any) -> float:
+    """The loss in an answer: /v1 JSON, or V2 (JSON outputs, or binary after the JSON header)."""
+    length = int(headers.get(HEADER_LENGTH, len(content)))
+    body = orjson.loads(content[:length])
+    if "outputs" not in body:
+        return float(body["loss"])
+    offset = length
+    for output in body["outputs"]:
+        size = output.get("parameters", {}).get("binary_data_size")
+        if output["name"] == "loss":
+            data = output["data"] if size is None else np.frombuffer(content[offset : offset + size], "<f8")
+            return float(data[0])
+        offset += size or 0
+    raise KeyError("loss")
+
+
 @dataclass(frozen=True)
 class HttpPayload:
-    """One HTTP bench case: a (rows, classes) sparse problem in one form, with its expected loss."""
+    """One HTTP bench case: a (rows, classes) sparse problem in one form, with its expected loss, and
+    where it goes (path and headers: /v1 JSON by default)."""
 
     rows: int
     classes: int
     form: Form
     body: bytes
     expected_loss: float
+    path: str = SPARSE_PATH
+    headers: tuple[tuple[str, str], ...] = JSON_HEADERS
 
     @property
     def name(self) -> str:
@@ -75,4 +138,9 @@ def http_payload(rows: int, classes: int, form: Form, seed: int = 0) -> HttpPayl
     logits = make_logits((rows, classes), seed)
     labels = make_labels((rows,), classes, seed + 1)
     expected = float(reference.sparse_losses(logits, labels).mean())
+    if form == "v2-binary":
+        body, headers = v2_binary_body(logits, labels)
+        return HttpPayload(rows, classes, form, body, expected, V2_SPARSE_PATH, headers)
+    if form == "v2-json":
+        return HttpPayload(rows, classes, form, v2_json_body(logits, labels), expected, V2_SPARSE_PATH)
     return HttpPayload(rows, classes, form, sparse_body(logits, labels, form), expected)

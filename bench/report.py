@@ -233,6 +233,65 @@ def profile_section(profile: dict[str, Any] | None) -> str:
     return "\n\n".join(parts)
 
 
+def v2_section(v2: dict[str, Any] | None) -> str:
+    if not v2:
+        return "Not measured in this run (`python -m bench.v2`)."
+    http = v2["http"]
+    rows = [
+        [
+            key.replace("x", "×"),
+            f"{http['body_bytes'][key] / 2**20:.2f}",
+            f"{s['rps']:.1f}",
+            f"{s['p50_us'] / 1e3:.2f}",
+            f"{s['p99_us'] / 1e3:.2f}",
+        ]
+        for key, s in http["summary"].items()
+    ]
+    ratios = [[name.replace("x", "×"), f"{value:.2f}×"] for name, value in http["ratios"].items()]
+    probe = http["mlserver_binary_probe"]
+    memory = [
+        [
+            f"{r['body_bytes'] / 2**20:.2f}",
+            f"{r['idle_mib']:.1f}",
+            f"{r['peak_mib']:.1f}",
+            f"{r['above_idle_bytes'] / 2**20:.2f}",
+            f"{r['ratio_to_body']:.2f}×",
+        ]
+        for r in v2["memory"]["results"]
+    ]
+    profiles = []
+    for form, found in v2["profile"].items():
+        groups = ", ".join(
+            f"{name} {share * 100:.0f} %" for name, share in found["self_time_share_by_group"].items()
+        )
+        top = "\n".join(
+            f"- {own} self, {total} inclusive: `{where}`" for own, total, where in found["top_self_time"]
+        )
+        profiles.append(
+            f"**256×10 {form}** ({found['requests']} requests, "
+            f"{found['us_per_request_profiled']:.0f} µs each under cProfile). Self time by package: "
+            f"{groups}.\n\nTop functions by self time:\n\n{top}"
+        )
+    return (
+        f"`python -m bench.v2` at `{v2['revision']}`, {v2['elapsed_s']:.0f} s, {http['rounds']} rounds "
+        f"alternating, c=1 (a stage of its own; load average at its end "
+        f"{', '.join(f'{x:.2f}' for x in v2.get('load_average_end', []))}). MLServer {v2['mlserver']} runs "
+        "`bench/peers/mlserver_model` (the same stable sparse cross-entropy in NumPy) in one process "
+        "(parallel_workers 0) from `bench/.venv-mlserver`; the service runs as in §2. `v2-binary` is "
+        "Triton's binary tensor extension both ways; `v2-json` is V2 JSON with flat data.\n\n"
+        + table(["server/form/payload", "body MiB", "req/s", "p50 ms", "p99 ms"], rows)
+        + "\n\nRatios (throughput, per round, median):\n\n"
+        + table(["ratio", "value"], ratios)
+        + "\n\nMLServer's own binary tensor extension, probed once with the same body: "
+        f"HTTP {probe['status']} (`{probe['body'][:80]}`), so it is compared on V2 JSON.\n\n"
+        f"Memory of one {v2['memory']['payload']} request (VmHWM above idle, fresh warmed process):\n\n"
+        + table(["body MiB", "idle MiB", "peak MiB", "above idle MiB", "× body"], memory)
+        + "\n\nWhere a small request's CPU goes (cProfile through the ASGI app in-process, access log "
+        "to /dev/null; cProfile inflates Python calls, so read the shares, not the times):\n\n"
+        + "\n\n".join(profiles)
+    )
+
+
 def chart(http: dict[str, Any], path: Path, title: str) -> None:
     fig = Figure(figsize=(11, 4.5))
     ax_rps, ax_elems = fig.subplots(1, 2)
@@ -273,12 +332,14 @@ def write(out_dir: Path, readme: Path, chart_path: Path) -> None:
     memory = read_result(out_dir, "memory")
     responsiveness = read_result(out_dir, "responsiveness")
     floor = read_result(out_dir, "floor")
+    v2 = read_result(out_dir, "v2")
     floor_rounds = floor["rounds"] if floor else 0
     verdicts = (
         targets.core_verdicts(core)
         + targets.http_verdicts(http)
         + targets.memory_verdicts(memory)
         + targets.responsiveness_verdicts(responsiveness)
+        + (targets.v2_verdicts(v2) if v2 else [])
     )
     chart(http, chart_path, f"loss-service vs a typical FastAPI peer — {run['started_utc']}")
     mode = " (**quick mode**: too short for conclusions)" if run["quick"] else ""
@@ -369,6 +430,10 @@ its peers are `bare-inline` for 256×10 and `bare-thread` for the Tensor body; w
 is FastAPI, the two middlewares and the access log.
 
 {floor_section(floor)}
+
+## 6. Open Inference Protocol (V2) beside MLServer
+
+{v2_section(v2)}
 
 ## Where the time goes (py-spy)
 

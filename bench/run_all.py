@@ -21,6 +21,7 @@ STAGES = (
     "memory",
     "responsiveness",
     "investigations.profiling",
+    "v2",
 )
 
 

@@ -4,15 +4,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bench.common import REPO_ROOT, bench_env
-from bench.payloads import HttpPayload
+from bench.payloads import SPARSE_PATH, HttpPayload, loss_of
 
 SERVICE_APP = "service.main:app"
 PEER_APP = "bench.peers.typical_fastapi:app"
@@ -21,7 +21,7 @@ BARE_STEPS = ("read", "body", "hop", "inline", "thread")
 APPS = {"service": SERVICE_APP, "peer": PEER_APP} | {
     f"bare-{s}": f"bench.investigations.floor_apps:{s}" for s in BARE_STEPS
 }
-SPARSE_PATH = "/v1/cross-entropy/sparse"
+
 
 _STARTUP_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 10.0
@@ -46,36 +46,41 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_healthy(proc: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+def _wait_until_healthy(proc: subprocess.Popen[bytes], health_url: str, log: Path) -> None:
     deadline = time.monotonic() + _STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}; see {log}")
         try:
-            if httpx.get(base_url + "/healthz", timeout=1.0).status_code == 200:
+            if httpx.get(health_url, timeout=1.0).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"server at {base_url} not healthy after {_STARTUP_TIMEOUT_S} s; see {log}")
+    raise RuntimeError(f"{health_url} not healthy after {_STARTUP_TIMEOUT_S} s; see {log}")
 
 
 @contextmanager
-def running(name: str, log_dir: Path) -> Iterator[Server]:
-    """Run `APPS[name]` the way production does: uvloop, httptools, one worker, no access log."""
+def serving(
+    name: str,
+    command: Callable[[int], list[str]],
+    log_dir: Path,
+    *,
+    health_path: str = "/healthz",
+    env: dict[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
+) -> Iterator[Server]:
+    """Run `command(port)` on a free 127.0.0.1 port until `health_path` answers 200; stop it on exit."""
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", APPS[name], "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--loop", "uvloop", "--http", "httptools"]
-    cmd += ["--no-access-log", "--log-level", "warning"]
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"server-{name}.log"
     with log.open("ab") as log_file:
         proc = subprocess.Popen(
-            cmd, cwd=REPO_ROOT, env=bench_env(), stdout=log_file, stderr=subprocess.STDOUT
+            command(port), cwd=cwd, env=env or bench_env(), stdout=log_file, stderr=subprocess.STDOUT
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(proc, base_url, log)
+        _wait_until_healthy(proc, base_url + health_path, log)
         yield Server(name, proc.pid, base_url)
     finally:
         proc.terminate()
@@ -84,6 +89,17 @@ def running(name: str, log_dir: Path) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def running(name: str, log_dir: Path) -> AbstractContextManager[Server]:
+    """Run `APPS[name]` the way production does: uvloop, httptools, one worker, no access log."""
+
+    def command(port: int) -> list[str]:
+        cmd = [sys.executable, "-m", "uvicorn", APPS[name], "--host", "127.0.0.1"]
+        cmd += ["--port", str(port), "--loop", "uvloop", "--http", "httptools"]
+        return [*cmd, "--no-access-log", "--log-level", "warning"]
+
+    return serving(name, command, log_dir)
 
 
 @contextmanager
@@ -97,15 +113,15 @@ def post_checked(server: Server, payload: HttpPayload) -> float:
     """Post one body, verify the loss against float64, and return the seconds it took."""
     start = time.perf_counter()
     response = httpx.post(
-        server.sparse_url,
+        server.base_url + payload.path,
         content=payload.body,
-        headers={"Content-Type": "application/json"},
+        headers=dict(payload.headers),
         timeout=REQUEST_TIMEOUT_S,
     )
     elapsed = time.perf_counter() - start
     if response.status_code != 200:
         raise RuntimeError(f"{server.name} answered {response.status_code}: {response.text[:300]}")
-    loss = float(response.json()["loss"])
+    loss = loss_of(response.content, response.headers)
     if abs(loss - payload.expected_loss) > _CHECK_RTOL * abs(payload.expected_loss):
         raise RuntimeError(f"{server.name} loss {loss} != expected {payload.expected_loss}")
     return elapsed

@@ -87,3 +87,23 @@ def _mixed_verdicts(mixed: dict[str, Any] | None) -> list[Verdict]:
             "413 after a request is over a limit: ≤ 500 ms", mixed["refused_after_max_ms"], 500.0, " ms"
         ),
     ]
+
+
+def v2_verdicts(v2: dict[str, Any]) -> list[Verdict]:
+    ratios = v2["http"]["ratios"]
+    verdicts = [
+        _at_least(
+            "V2 binary 1024×1000 c1: ≥ 25× MLServer V2 JSON",
+            ratios["v2-binary vs MLServer v2-json 1024x1000"],
+            25.0,
+        )
+    ]
+    for form in ("/v1 json", "v2-binary", "v2-json"):
+        verdicts.append(
+            _at_least(
+                f"{form} 256×10 c1: ≥ 2× MLServer V2 JSON", ratios[f"{form} vs MLServer v2-json 256x10"], 2.0
+            )
+        )
+    worst = max(r["ratio_to_body"] for r in v2["memory"]["results"])
+    verdicts.append(_at_most("memory V2 binary 64×32000: ≤ 1.5× body", worst, 1.5))
+    return verdicts

@@ -11,6 +11,7 @@ from . import __version__
 from .api import auth, docs, handlers, openapi
 from .api.request_id import RequestIdMiddleware
 from .api.routes import cross_entropy, health, info
+from .api.v2 import routes as v2
 from .config import Settings, get_settings
 from .lifecycle import readiness
 from .memory import freeze_startup_objects, retain_freed_memory
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings or get_settings()
-    for module in (cross_entropy, health, info):
+    for module in (cross_entropy, health, info, v2):
         app.include_router(module.router)
     app.include_router(docs.router)
     handlers.install(app)

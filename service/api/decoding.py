@@ -30,16 +30,18 @@ INT_DTYPES = ("int32", "int64")
 @dataclass(frozen=True)
 class ArrayKind:
     """What an array field holds: the Tensor dtypes it takes, whether its JSON numbers are integers
-    (class ids, read as int64), and whether it can be large enough for the fast paths."""
+    (class ids, read as int64), whether it can be large enough for the fast paths, and the rank of a
+    typical batch (``[N, C]`` predictions: 2), which V2 metadata lists as that many variable dimensions."""
 
     dtypes: tuple[str, ...]
     integer: bool = False
     bulk: bool = True
+    rank: int = 1
 
 
-PREDICTIONS = ArrayKind(FLOAT_DTYPES)
+PREDICTIONS = ArrayKind(FLOAT_DTYPES, rank=2)
 CLASS_IDS = ArrayKind(INT_DTYPES, integer=True)
-TARGETS = ArrayKind(FLOAT_DTYPES + INT_DTYPES)
+TARGETS = ArrayKind(FLOAT_DTYPES + INT_DTYPES, rank=2)
 WEIGHTS = ArrayKind(FLOAT_DTYPES)
 PER_CLASS = ArrayKind(FLOAT_DTYPES, bulk=False)  # one number per class: small, a plain list
 
@@ -81,8 +83,8 @@ def decode(
     return array
 
 
-def check_size(size: int, field: str, max_elements: int) -> None:
-    """413 when an array holds more elements than the limit."""
+def check_size(size: int, field: str, max_elements: int, *, where: str | None = None) -> None:
+    """``too_large`` (413) past the element limit; ``where`` points elsewhere than at ``field``."""
     if size > max_elements:
         raise ProblemError(
             "too_large",
@@ -90,7 +92,7 @@ def check_size(size: int, field: str, max_elements: int) -> None:
             errors=[
                 item(
                     "too_large",
-                    pointer(field),
+                    pointer(field) if where is None else where,
                     "too many elements",
                     expected=max_elements,
                     received=size,
@@ -137,36 +139,51 @@ def decode_tensor(
             errors=[item("bad_tensor", pointer(field, "data"), "invalid base64")],
             hint="use standard base64 (RFC 4648 §4, with + and /, padded), not the URL-safe alphabet",
         ) from None
-    dtype = TENSOR_DTYPES[tensor.dtype]
+    check_byte_length(
+        len(raw), tensor.shape, tensor.dtype, what=f"{field}.data", where=pointer(field, "data")
+    )
+    return from_bytes(raw, tensor.dtype, tensor.shape)
+
+
+def check_byte_length(nbytes: int, shape: list[int], dtype_name: str, *, what: str, where: str) -> None:
+    """``bad_tensor`` unless ``nbytes`` is exactly ``prod(shape)`` elements of ``dtype_name``."""
+    dtype = TENSOR_DTYPES[dtype_name]
+    size = math.prod(shape)
     expected = size * dtype.itemsize
-    if len(raw) != expected:
-        hint = None
-        if len(raw) % dtype.itemsize == 0:
-            hint = f"the data holds {len(raw) // dtype.itemsize} {tensor.dtype} elements"
-            for other, other_dtype in TENSOR_DTYPES.items():
-                if other != tensor.dtype and len(raw) == size * other_dtype.itemsize:
-                    hint += f"; it would fit shape {tensor.shape} as {other}"
-                    break
-        raise ProblemError(
-            "bad_tensor",
-            f"{field}.data has {len(raw)} bytes, but shape {tensor.shape} of {tensor.dtype} needs "
-            f"{expected} ({size} × {dtype.itemsize})",
-            errors=[
-                item(
-                    "bad_tensor",
-                    pointer(field, "data"),
-                    "byte length does not match shape and dtype",
-                    expected=expected,
-                    received=len(raw),
-                )
-            ],
-            hint=hint,
-        )
-    array = np.frombuffer(raw, dtype=dtype).reshape(tensor.shape)
-    if tensor.dtype == "bfloat16":
+    if nbytes == expected:
+        return
+    hint = None
+    if nbytes % dtype.itemsize == 0:
+        hint = f"the data holds {nbytes // dtype.itemsize} {dtype_name} elements"
+        for other, other_dtype in TENSOR_DTYPES.items():
+            if other != dtype_name and nbytes == size * other_dtype.itemsize:
+                hint += f"; it would fit shape {shape} as {other}"
+                break
+    raise ProblemError(
+        "bad_tensor",
+        f"{what} has {nbytes} bytes, but shape {shape} of {dtype_name} needs "
+        f"{expected} ({size} × {dtype.itemsize})",
+        errors=[
+            item(
+                "bad_tensor",
+                where,
+                "byte length does not match shape and dtype",
+                expected=expected,
+                received=nbytes,
+            )
+        ],
+        hint=hint,
+    )
+
+
+def from_bytes(buffer: Any, dtype_name: str, shape: list[int]) -> np.ndarray:
+    """A view of little-endian, row-major ``buffer`` (its length already checked); copied only where
+    it must be: bfloat16 is widened, and a view that is not aligned for its dtype is copied once."""
+    array = np.frombuffer(buffer, dtype=TENSOR_DTYPES[dtype_name]).reshape(shape)
+    if dtype_name == "bfloat16":
         # bfloat16 is the upper half of a float32: widening is exact.
-        array = (array.astype(np.uint32) << 16).view(np.float32)
-    return array
+        return (array.astype(np.uint32) << 16).view(np.float32)
+    return array if array.flags.aligned else array.copy()
 
 
 def _label_overflow(value: Any, field: str) -> ProblemError:
@@ -197,10 +214,15 @@ def _first(value: Any, predicate: Any, path: tuple[int, ...] = ()) -> tuple[tupl
 
 
 def diagnose_nested(
-    value: Any, *, field: str, integer: bool, max_rank: int = NESTED_MAX_RANK
+    value: Any, *, field: str, integer: bool, max_rank: int = NESTED_MAX_RANK, root: str | None = None
 ) -> ProblemError:
-    """Why a nested array is not a rectangular array of numbers: the first place it goes wrong."""
+    """Why a nested array is not a rectangular array of numbers: the first place it goes wrong.
+    Pointers descend from ``/field``, or from ``root`` where the array sits elsewhere in the body."""
     kind = "an integer class id" if integer else "a number"
+
+    def at(*path: int) -> str:
+        return pointer(field, *path) if root is None else root + pointer(*path)
+
     level: list[tuple[tuple[int, ...], Any]] = [((), value)]
     depth = 0
     while level:
@@ -212,8 +234,8 @@ def diagnose_nested(
                 code = "label_not_integer" if integer and isinstance(v, float) else "invalid_field"
                 return ProblemError(
                     code,
-                    f"{field} must hold {kind} at {pointer(field, *path)}, got {bad}",
-                    errors=[item(code, pointer(field, *path), f"expected {kind}, got {bad}", received=bad)],
+                    f"{field} must hold {kind} at {at(*path)}, got {bad}",
+                    errors=[item(code, at(*path), f"expected {kind}, got {bad}", received=bad)],
                     hint=(
                         "sparse labels are class ids; one-hot or soft labels go to "
                         "POST /v1/cross-entropy/categorical"
@@ -224,10 +246,10 @@ def diagnose_nested(
             if isinstance(v, list) != first_is_list or (first_is_list and len(v) != len(first)):
                 what = f"a list of {len(v)}" if isinstance(v, list) else "a number"
                 like = f"a list of {len(first)}" if first_is_list else "a number"
-                where = pointer(field, *path)
+                where = at(*path)
                 return ProblemError(
                     "ragged_array",
-                    f"{field} is ragged: {where} is {what} where {pointer(field, *first_path)} is {like}",
+                    f"{field} is ragged: {where} is {what} where {at(*first_path)} is {like}",
                     errors=[
                         item(
                             "ragged_array",
@@ -249,7 +271,7 @@ def diagnose_nested(
     return ProblemError(
         "invalid_field",
         f"{field} must be a nested array of rank 1 to {max_rank}, got {rank_text}",
-        errors=[item("invalid_field", pointer(field), "unsupported rank", expected=[1, max_rank])],
+        errors=[item("invalid_field", at(), "unsupported rank", expected=[1, max_rank])],
         hint=f"send arrays of rank {max_rank + 1} to {TENSOR_MAX_RANK} as a Tensor "
         '({"dtype", "shape", "data"}), whose shape may have up to '
         f"{TENSOR_MAX_RANK} dimensions; nested arrays stop at rank {max_rank}",

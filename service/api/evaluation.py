@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import orjson
 
 from ..config import Settings
 from ..families import Family
-from ..losses import STATISTICS, LossInputError, LossResult
+from ..losses import STATISTICS, LossInputError, LossResult, LossWarning
 from ..losses.metrics import metric_json
 from .body import Body
 from .parsing import Parsed, parse
-from .pointers import element_pointer
-from .request_errors import core_problem
+from .request_errors import Locate, nested_locator, problem_from
 
 # Request options that shape the response, not the computation.
 RESPONSE_OPTIONS = ("per_example",)
@@ -22,6 +22,8 @@ RESPONSE_OPTIONS = ("per_example",)
 class Answer(NamedTuple):
     body: bytes
     elements: int  # prediction elements evaluated, for the metrics
+    media_type: str = "application/json"
+    headers: dict[str, str] | None = None
 
 
 def evaluate(family: Family, body: Body, settings: Settings) -> Answer:
@@ -29,7 +31,7 @@ def evaluate(family: Family, body: Body, settings: Settings) -> Answer:
     try:
         result = compute(family, parsed, max_issues=settings.max_error_items)
     except LossInputError as exc:
-        raise core_problem(exc, parsed.nested) from None
+        raise problem_from(exc, nested_locator(parsed.nested)) from None
     return Answer(_serialise(result, parsed), parsed.elements)
 
 
@@ -58,17 +60,19 @@ def _serialise(result: LossResult, parsed: Parsed) -> bytes:
     body.update((name, result.statistics[name]) for name in STATISTICS)
     body.update(
         precision=result.precision,
-        warnings=[
-            {
-                "code": w.code,
-                "message": w.message,
-                "pointer": None
-                if w.field is None
-                else element_pointer(w.field, w.index, nested=parsed.nested.get(w.field, True)),
-            }
-            for w in result.warnings
-        ],
+        warnings=warning_items(result.warnings, nested_locator(parsed.nested)),
     )
     if result.metrics:
         body["metrics"] = {name: metric_json(m.value, m.statistics) for name, m in result.metrics.items()}
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def warning_items(warnings: Iterable[LossWarning], locate: Locate) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": w.code,
+            "message": w.message,
+            "pointer": None if w.field is None else locate(w.field, w.index),
+        }
+        for w in warnings
+    ]

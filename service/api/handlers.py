@@ -10,15 +10,22 @@ from starlette.responses import Response
 
 from .pointers import pointer
 from .problems import ProblemError, clip, item, render
+from .v2 import errors as v2_errors
+
+
+def render_problem(problem: ProblemError, request: Request, max_items: int) -> Response:
+    """The problem in the flavour of the protocol asked (V2 clients read ``error``, get 400)."""
+    flavour = v2_errors.render if v2_errors.applies(request) else render
+    return flavour(problem, request, max_items)
 
 
 def install(app: FastAPI) -> None:
-    def max_items(request: Request) -> int:
-        return int(request.app.state.settings.max_error_items)
+    def respond(problem: ProblemError, request: Request) -> Response:
+        return render_problem(problem, request, int(request.app.state.settings.max_error_items))
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProblemError)
-        return render(exc, request, max_items(request))
+        return respond(exc, request)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -37,17 +44,13 @@ def install(app: FastAPI) -> None:
             )
         else:
             raise exc
-        return render(problem, request, max_items(request))
+        return respond(problem, request)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         # Only reachable for parameters FastAPI itself validates; request bodies are parsed by hand.
         assert isinstance(exc, RequestValidationError)
         items = [item("invalid_field", pointer(*e["loc"][1:]), e["msg"]) for e in exc.errors()]
-        return render(
-            ProblemError("invalid_field", items[0]["message"], errors=items),
-            request,
-            max_items(request),
-        )
+        return respond(ProblemError("invalid_field", items[0]["message"], errors=items), request)
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(HTTPException, on_http)

@@ -14,9 +14,14 @@ from ..families import FAMILIES
 from .auth import is_protected
 from .problems import PROBLEM_MEDIA_TYPE, TITLES
 from .schemas import Problem
+from .v2.schemas import InferenceRequest
 
 REF = "#/components/schemas/{model}"
-DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (*(family.request for family in FAMILIES), Problem)
+DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
+    *(family.request for family in FAMILIES),
+    InferenceRequest,
+    Problem,
+)
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

@@ -8,6 +8,7 @@ raw bytes, which also gives the precise problem. Both end in the same arrays, ch
 from __future__ import annotations
 
 import mmap
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from .body import Body, count_byte, count_empty_arrays
 from .decoding import PREDICTIONS, SplicedTensor, check_size, decode
 from .pointers import pointer
 from .problems import ProblemError, item
-from .request_errors import core_problem, translate
+from .request_errors import nested_locator, problem_from, translate
 from .schemas import Tensor
 
 
@@ -49,11 +50,13 @@ class Parsed:
 def parse(body: Body, family: Family, *, max_elements: int) -> Parsed:
     _check_element_limits(body, family, max_elements)
     request, decoded = _validate(body, family)
-    predictions = _predictions_field(request, family)
+    predictions = predictions_field(
+        [name for name in family.arrays if getattr(request, name) is not None], family, pointer
+    )
     try:  # options before arrays: an unknown metric is named whatever the arrays hold
         check_metric_names(getattr(request, "metrics", ()), family.metrics)
     except LossInputError as exc:
-        raise core_problem(exc, {}) from None
+        raise problem_from(exc, nested_locator({})) from None
     arrays: dict[str, np.ndarray | float] = {}
     nested: dict[str, bool] = {}
     for name, kind in family.arrays.items():
@@ -104,13 +107,14 @@ def _validate(body: Body, family: Family) -> tuple[Any, fast_json.Decoded]:
         raise translate(exc, text, family) from None
 
 
-def _predictions_field(request: Any, family: Family) -> str:
-    """Exactly one of the family's prediction fields must be given."""
+def predictions_field(sent: Collection[str], family: Family, where: Callable[[str], str]) -> str:
+    """Exactly one of the family's prediction fields must be among the ``sent`` arrays; ``where``
+    points at a field in the request."""
     names = [name for name, kind in family.arrays.items() if kind is PREDICTIONS]
-    given = [name for name in names if getattr(request, name) is not None]
+    given = [name for name in names if name in sent]
     if len(given) == 1:
         return given[0]
-    where = pointer(names[1]) if given else pointer(names[0])
+    at = where(names[1]) if given else where(names[0])
     message = (
         f"send exactly one of {' and '.join(names)}, not both"
         if given
@@ -119,6 +123,6 @@ def _predictions_field(request: Any, family: Family) -> str:
     raise ProblemError(
         "invalid_field",
         message,
-        errors=[item("invalid_field", where, message)],
+        errors=[item("invalid_field", at, message)],
         hint="logits are unnormalised scores; probabilities are softmax outputs",
     )

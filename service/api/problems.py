@@ -28,6 +28,7 @@ TITLES: dict[str, tuple[int, str]] = {
     "invalid_labels": (422, "Invalid labels"),
     "invalid_weight": (422, "Invalid weight"),
     "bad_tensor": (422, "Bad tensor"),
+    "invalid_header": (400, "Invalid header"),
     "too_large": (413, "Request too large"),
     "unsupported_media_type": (415, "Unsupported media type"),
     "not_found": (404, "Not found"),
@@ -81,7 +82,8 @@ def request_id_of(request: Request) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))
 
 
-def render(problem: ProblemError, request: Request, max_items: int) -> Response:
+def problem_body(problem: ProblemError, request: Request, max_items: int) -> dict[str, Any]:
+    """The problem+json members; records the code in the scope for the metrics."""
     status, title = TITLES[problem.code]
     errors = problem.errors[:max_items] or [item(problem.code, "", problem.detail)]
     body: dict[str, Any] = {
@@ -99,9 +101,14 @@ def render(problem: ProblemError, request: Request, max_items: int) -> Response:
         body["hint"] = problem.hint
     # Metrics read the code from the scope instead of parsing the body again.
     request.scope.setdefault("state", {})["problem_code"] = problem.code
+    return body
+
+
+def problem_json_response(body: dict[str, Any], headers: dict[str, str] | None) -> Response:
     return Response(
-        orjson.dumps(body),
-        status_code=status,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers=problem.headers,
+        orjson.dumps(body), status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers
     )
+
+
+def render(problem: ProblemError, request: Request, max_items: int) -> Response:
+    return problem_json_response(problem_body(problem, request, max_items), problem.headers)

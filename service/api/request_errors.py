@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -69,17 +70,17 @@ def translate(exc: ValidationError, body: bytes | bytearray, family: Family) -> 
                 seen_arrays.add(field)
                 problems.append(_diagnose_array(body, field, integer=kind.integer))
             continue
-        items.append(_item(error))
+        items.append(error_item(error))
     for problem in problems:
         items[:0] = problem.errors
     head = problems[0] if problems else None
     code = head.code if head else items[0]["code"]
-    detail = head.detail if head else _detail(items)
+    detail = head.detail if head else error_detail(items)
     hints = [h for h in (head.hint if head else None, _hint(errors, family)) if h]
     return ProblemError(code, detail, errors=items, error_count=len(items), hint="; ".join(hints) or None)
 
 
-def _item(error: Any) -> dict[str, Any]:
+def error_item(error: Any) -> dict[str, Any]:
     loc = error["loc"]
     where = pointer(*loc)
     if error["type"] == "extra_forbidden":
@@ -89,7 +90,7 @@ def _item(error: Any) -> dict[str, Any]:
     return item("invalid_field", where, error["msg"], received=short)
 
 
-def _detail(items: list[dict[str, Any]]) -> str:
+def error_detail(items: list[dict[str, Any]]) -> str:
     first = items[0]
     more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
     return clip(f"{first['pointer'] or 'body'}: {first['message']}{more}")
@@ -140,13 +141,26 @@ def _json_type(value: Any) -> str:
     )
 
 
-def core_problem(exc: LossInputError, nested: dict[str, bool]) -> ProblemError:
-    """The core's error as a problem: each issue's field and index become a JSON Pointer (into nested
-    arrays; a Tensor's pointer stops at the field, with ``index``), function names in hints become paths."""
+# Where a field's element is in the request: (field, index or None) → JSON Pointer.
+Locate = Callable[[str, tuple[int, ...] | None], str]
+
+
+def nested_locator(nested: dict[str, bool]) -> Locate:
+    """Pointers into a JSON body: into nested arrays they descend, a Tensor's stops at the field."""
+
+    def locate(field: str, index: tuple[int, ...] | None) -> str:
+        return element_pointer(field, index, nested=nested.get(field, True))
+
+    return locate
+
+
+def problem_from(exc: LossInputError, locate: Locate) -> ProblemError:
+    """The core's error as a problem whose pointers ``locate`` finds in the request; function names in
+    hints become paths."""
     items = [
         item(
             issue.code,
-            element_pointer(issue.field, issue.index, nested=nested.get(issue.field, True)),
+            locate(issue.field, issue.index),
             issue.message,
             expected=issue.expected,
             received=issue.received,

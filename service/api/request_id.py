@@ -9,7 +9,8 @@ import uuid
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import ECHO_LIMIT, ProblemError, render
+from .handlers import render_problem
+from .problems import ECHO_LIMIT, ProblemError
 
 HEADER = b"x-request-id"
 # Client ids are echoed in headers and logs, so only short, printable tokens are kept.
@@ -41,5 +42,5 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception:
             if not started:
-                await render(CRASH, Request(scope), max_items=1)(scope, receive, send_with_id)
+                await render_problem(CRASH, Request(scope), max_items=1)(scope, receive, send_with_id)
             raise  # the server logs the traceback

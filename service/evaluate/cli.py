@@ -18,7 +18,7 @@ from service.evaluate.encoding import EncodingError
 from service.evaluate.output import print_failure, print_summary, progress_bar, write_json
 from service.evaluate.plot import reliability_diagram
 from service.evaluate.readers import Names, open_source
-from service.evaluate.requests import RequestOptions
+from service.evaluate.requests import PROTOCOLS, RequestOptions
 from service.evaluate.runner import evaluate_async
 from service.families import FAMILIES
 from service.losses import REDUCTIONS
@@ -126,7 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--retries", type=int, default=4, help="retries per chunk (503, network)")
     send.add_argument("--backoff", type=float, default=0.2, help="first backoff in seconds")
     send.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
-    send.add_argument("--json", action="store_true", help="send nested arrays, not Tensors")
+    send.add_argument("--json", action="store_true", help="send nested arrays, not Tensors (/v1)")
+    send.add_argument(
+        "--protocol",
+        choices=["auto", *PROTOCOLS],
+        default="auto",
+        help="v2: binary Open Inference Protocol requests; v1: JSON bodies with base64 Tensors; auto "
+        "(default): v2 when every URL answers GET /v2, else v1",
+    )
     send.add_argument(
         "--api-key",
         default=os.environ.get("LOSS_SERVICE_API_KEY"),
@@ -187,6 +194,7 @@ def main(argv: list[str]) -> int:
                     mode=args.mode,
                     chunk_size=args.chunk_size,
                     tensors=not args.json,
+                    protocol=None if args.protocol == "auto" else args.protocol,
                     concurrency=args.concurrency,
                     retry=RetryPolicy(attempts=1 + max(0, args.retries), base_delay=args.backoff),
                     timeout=args.timeout,

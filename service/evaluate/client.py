@@ -66,6 +66,14 @@ class ChunkError(Exception):
         self.problem = problem
 
 
+def json_payload(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 @dataclass
 class Sender:
     """POSTs chunks to ``<url><path>``; chunk i starts at URL i mod n and moves on when retrying."""
@@ -77,14 +85,16 @@ class Sender:
     timeout: float = 60.0
     transport: httpx.AsyncBaseTransport | None = None
     request_prefix: str = "evaluate"
+    # A 200 answer as a /v1 payload (None: not one); V2 answers are decoded by service.evaluate.v2.
+    decode: Callable[[httpx.Response], dict[str, Any] | None] = json_payload
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
     api_key: str | None = field(default=None, repr=False)  # sent as a Bearer token; never printed
     compress: bool = False  # gzip each body (Content-Encoding: gzip)
 
     def headers(self) -> dict[str, str]:
-        """The headers every request carries (the request id is added per attempt)."""
-        headers = {"content-type": "application/json"}
+        """The headers every request carries (a chunk adds its framing, and each attempt its id)."""
+        headers: dict[str, str] = {}
         if self.api_key:
             headers["authorization"] = f"Bearer {self.api_key}"
         if self.compress:
@@ -126,7 +136,7 @@ class Sender:
         url = self.urls[chunk.index % len(self.urls)]
         # Level 1: most of what gzip saves on JSON numbers and base64, at a fraction of the time.
         body = gzip.compress(chunk.body, compresslevel=1) if self.compress else chunk.body
-        headers = self.headers()
+        headers = {**self.headers(), **chunk.headers}
         for attempt in range(self.retry.attempts):
             url = self.urls[(chunk.index + attempt) % len(self.urls)]
             retry_after: float | None = None
@@ -143,8 +153,8 @@ class Sender:
                     # The answer keeps the chunk's rows, not its body: memory stays bounded by
                     # the chunks in flight, not the whole dataset's bodies.
                     sent = replace(chunk, body=b"")
-                    return Answer(sent, _result(chunk, url, response), url, attempt + 1)
-                problem = _problem(response)
+                    return Answer(sent, _result(chunk, url, self.decode(response)), url, attempt + 1)
+                problem = json_payload(response)
                 if response.status_code not in RETRY_STATUSES:
                     raise ChunkError(
                         chunk,
@@ -161,25 +171,13 @@ class Sender:
         raise ChunkError(chunk, url, reason)
 
 
-def _result(chunk: Chunk, url: str, response: httpx.Response) -> dict[str, Any]:
+def _result(chunk: Chunk, url: str, body: dict[str, Any] | None) -> dict[str, Any]:
     """A 200 body with the statistics the combination needs (else this is not the service)."""
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        body = None
     if not isinstance(body, dict) or not body.keys() >= REQUIRED_FIELDS:
         present = body.keys() if isinstance(body, dict) else set()
         missing = ", ".join(sorted(REQUIRED_FIELDS - present))
         raise ChunkError(chunk, url, f"HTTP 200 without {missing}", status=200)
     return body
-
-
-def _problem(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

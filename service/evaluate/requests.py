@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import orjson
 
+from service.evaluate import v2
 from service.evaluate.data import (
     Array,
     Dataset,
@@ -22,7 +23,10 @@ from service.evaluate.data import (
 from service.evaluate.encoding import check_json_numbers, to_nested, to_tensor
 from service.families import FAMILIES, family_of
 
-__all__ = ["Chunk", "RequestBuilder", "RequestOptions", "auto_chunk_size", "row_ranges"]
+__all__ = ["PROTOCOLS", "Chunk", "RequestBuilder", "RequestOptions", "auto_chunk_size", "row_ranges"]
+
+# How chunks travel: /v1 JSON bodies (Tensors or nested arrays), or binary V2 requests.
+PROTOCOLS = ("v1", "v2")
 
 
 @dataclass(frozen=True)
@@ -72,12 +76,13 @@ class RequestOptions:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Rows ``start:stop`` of the dataset, as one serialised request body."""
+    """Rows ``start:stop`` of the dataset, as one serialised request body (and its framing headers)."""
 
     index: int
     start: int
     stop: int
     body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def rows(self) -> str:
@@ -109,15 +114,25 @@ def class_axis_check(source: Source, axis: int | None) -> None:
 class RequestBuilder:
     """Builds one request body per part of the source; parts are read only when a body is due."""
 
-    def __init__(self, source: Source, options: RequestOptions, mode: Mode, *, tensors: bool = True) -> None:
+    def __init__(
+        self,
+        source: Source,
+        options: RequestOptions,
+        mode: Mode,
+        *,
+        tensors: bool = True,
+        protocol: str = "v1",
+    ) -> None:
         class_axis_check(source, options.axis)
-        if not tensors and isinstance(source, Dataset):
+        if not tensors and protocol == "v1" and isinstance(source, Dataset):
             # Checked up front, when the data is in memory, so that no request is sent for data
             # that cannot be encoded (a file read in chunks is checked chunk by chunk).
             _check_json_numbers(source)
         self._source = source
+        self._family = family_of(mode)
         self._fields = options.fields(mode)
         self._tensors = tensors
+        self._protocol = protocol
 
     def chunks(self, chunk_size: int) -> Iterator[Chunk]:
         """Validated now; each body is built only when the sender asks for the next chunk."""
@@ -128,29 +143,37 @@ class RequestBuilder:
         start = 0
         for index, part in enumerate(self._source.parts(chunk_size)):
             stop = start + part.num_examples
-            yield Chunk(index, start, stop, self.body(part))
+            yield Chunk(index, start, stop, *self.request(part))
             start = stop
 
+    def request(self, part: Dataset) -> tuple[bytes, Mapping[str, str]]:
+        """The part's body and headers in the builder's protocol."""
+        if self._protocol == "v2":
+            return v2.encode(self._family, self._fields, _arrays(part))
+        return self.body(part), {"content-type": "application/json"}
+
     def body(self, part: Dataset) -> bytes:
+        """The /v1 body of one part."""
         if not self._tensors:
             _check_json_numbers(part)
-        body = dict(self._fields)
-        body[part.prediction_field] = self._encode(part.predictions)
-        body["labels"] = self._encode(part.labels)
-        weight = part.sample_weight
-        if isinstance(weight, np.ndarray):
-            body["sample_weight"] = self._encode(weight)
-        elif weight is not None:
-            body["sample_weight"] = weight
+        body: dict[str, Any] = dict(self._fields)
+        for name, value in _arrays(part).items():
+            body[name] = value if isinstance(value, float) else self._encode(value)
         return orjson.dumps(body)
 
     def _encode(self, array: Array) -> Any:
         return to_tensor(array) if self._tensors else to_nested(array)
 
 
+def _arrays(part: Dataset) -> dict[str, Array | float]:
+    """A part's arrays by request field (a scalar weight as is)."""
+    arrays: dict[str, Array | float] = {part.prediction_field: part.predictions, "labels": part.labels}
+    if part.sample_weight is not None:
+        arrays["sample_weight"] = part.sample_weight
+    return arrays
+
+
 def _check_json_numbers(dataset: Dataset) -> None:
-    arrays = {dataset.prediction_field: dataset.predictions, "labels": dataset.labels}
-    if isinstance(dataset.sample_weight, np.ndarray):
-        arrays["sample_weight"] = dataset.sample_weight
-    for name, array in arrays.items():
-        check_json_numbers(array, name)
+    for name, array in _arrays(dataset).items():
+        if isinstance(array, np.ndarray):
+            check_json_numbers(array, name)

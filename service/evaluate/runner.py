@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from service.evaluate import v2
 from service.evaluate.aggregate import (
     Totals,
     combined_losses,
@@ -19,7 +20,7 @@ from service.evaluate.aggregate import (
     metric_values,
     same_everywhere,
 )
-from service.evaluate.client import Answer, RetryPolicy, Sender
+from service.evaluate.client import Answer, RetryPolicy, Sender, json_payload
 from service.evaluate.data import Array, Mode, Source
 from service.evaluate.requests import RequestBuilder, RequestOptions, auto_chunk_size
 from service.families import family_of
@@ -100,6 +101,7 @@ async def evaluate_async(
     mode: Mode | None = None,
     chunk_size: int | None = None,
     tensors: bool = True,
+    protocol: str | None = None,
     concurrency: int = 4,
     retry: RetryPolicy | None = None,
     timeout: float = 60.0,
@@ -110,16 +112,22 @@ async def evaluate_async(
 ) -> Evaluation:
     """Evaluate ``dataset`` (a :class:`Dataset` in memory or a file reader from
     :func:`service.evaluate.readers.open_source`) in chunks of ``chunk_size`` examples (default:
-    about 2**20 prediction values per request); raises ChunkError when a chunk fails, InputError or
-    EncodingError when a chunk cannot be read or encoded."""
+    about 2**20 prediction values per request) over ``protocol`` ("v1", "v2"; default: v2 when every
+    URL serves it, unless nested JSON is asked for); raises ChunkError when a chunk fails, InputError
+    or EncodingError when a chunk cannot be read or encoded."""
     options = options or RequestOptions()
     mode = mode or dataset.mode()
     data = dataset.normalised(mode)
     chunk_size = chunk_size or auto_chunk_size(data)
-    builder = RequestBuilder(data, options, mode, tensors=tensors)
+    urls = [url.rstrip("/") for url in urls]
+    if protocol is None:
+        protocol = await detect_protocol(urls, transport, timeout) if tensors else "v1"
+    builder = RequestBuilder(data, options, mode, tensors=tensors, protocol=protocol)
+    family = family_of(mode)
     sender = Sender(
-        urls=[url.rstrip("/") for url in urls],
-        path=family_of(mode).path,
+        urls=urls,
+        path=v2.path(family) if protocol == "v2" else family.path,
+        decode=v2.decode if protocol == "v2" else json_payload,
         concurrency=concurrency,
         retry=retry or RetryPolicy(),
         timeout=timeout,
@@ -174,6 +182,20 @@ def _first(group: BaseExceptionGroup[Exception]) -> Exception:
     return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
+async def detect_protocol(
+    urls: Sequence[str], transport: httpx.AsyncBaseTransport | None, timeout: float
+) -> str:
+    """``v2`` when every URL answers ``GET /v2`` with 200, else ``v1``."""
+    async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+        for url in urls:
+            try:
+                if (await client.get(url + v2.PROBE_PATH)).status_code != 200:
+                    return "v1"
+            except httpx.TransportError:
+                return "v1"
+    return "v2"
+
+
 def evaluate(dataset: Source, urls: Sequence[str], **kwargs: Any) -> Evaluation:
     """Synchronous :func:`evaluate_async` (same arguments)."""
     return asyncio.run(evaluate_async(dataset, urls, **kwargs))
@@ -189,8 +211,9 @@ def merge_warnings(answers: Sequence[Answer], *, dataset_has_counts: bool) -> li
     merged: dict[str, dict[str, Any]] = {}
     for answer in answers:
         for warning in answer.payload.get("warnings", []):
-            if warning.get("pointer") == "/metrics":
-                continue  # a chunk's null metric says nothing of the dataset's: judged on the totals
+            # A chunk's null metric (/metrics; V2: /parameters/metrics) says nothing of the dataset's.
+            if (warning.get("pointer") or "").endswith("/metrics"):
+                continue
             if dataset_has_counts and warning.get("code") in BATCH_LEVEL_WARNINGS:
                 continue
             entry = merged.setdefault(

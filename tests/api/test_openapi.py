@@ -37,6 +37,15 @@ def test_operation_ids_are_the_contract_s() -> None:
         "/healthz": {"get": "healthz"},
         "/readyz": {"get": "readyz"},
         "/v1/info": {"get": "info"},
+        "/v2": {"get": "v2_server_metadata"},
+        "/v2/health/live": {"get": "v2_live"},
+        "/v2/health/ready": {"get": "v2_ready"},
+        "/v2/models/{model}": {"get": "v2_model_metadata"},
+        "/v2/models/{model}/versions/{version}": {"get": "v2_model_version_metadata"},
+        "/v2/models/{model}/ready": {"get": "v2_model_ready"},
+        "/v2/models/{model}/versions/{version}/ready": {"get": "v2_model_version_ready"},
+        "/v2/models/{model}/infer": {"post": "v2_infer"},
+        "/v2/models/{model}/versions/{version}/infer": {"post": "v2_version_infer"},
     }
 
 

@@ -42,6 +42,7 @@ def test_a_key_and_gzip_bodies_give_the_exact_result() -> None:
         transport=service,
         api_key=KEY,
         compress=True,
+        protocol="v1",  # JSON bodies: what --compress is for
     )
     reference = numpy_reference.sparse(LOGITS, LABELS)
     assert result.loss == pytest.approx(reference.loss("mean"), rel=1e-12)

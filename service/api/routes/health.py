@@ -14,6 +14,7 @@ router = APIRouter(tags=["health"])
 
 ALIVE = b'{"status":"ok"}'
 READY = b'{"status":"ready"}'
+NOT_READY_RESPONSES: dict[int | str, dict[str, object]] = {503: problem_response("Starting or draining")}
 
 
 @router.get("/healthz", operation_id="healthz", response_model=Status, summary="Liveness")
@@ -26,9 +27,15 @@ async def healthz() -> Response:
     operation_id="readyz",
     response_model=Status,
     summary="Readiness",
-    responses={503: problem_response("Starting or draining")},
+    responses=NOT_READY_RESPONSES,
 )
 async def readyz() -> Response:
+    check_ready()
+    return Response(READY, media_type="application/json")
+
+
+def check_ready() -> None:
+    """503 ``not_ready`` while starting or draining (readiness probes, V2's too)."""
     if not readiness.ready:
         state = "draining" if readiness.draining else "starting"
         raise ProblemError(
@@ -36,4 +43,3 @@ async def readyz() -> Response:
             f"This process is {state}; send requests to another replica",
             headers={"Retry-After": "1"},
         )
-    return Response(READY, media_type="application/json")
