@@ -17,9 +17,9 @@ The conventions (the whole of them):
   expected output is compared, the examples sharing one namespace.
 
 Runs go against a server this script starts on a free 127.0.0.1 port; ``http://127.0.0.1:8000`` and
-``http://localhost:8000`` in commands and code are rewritten to it, and back in the outputs. A
-command starting with ``.venv/bin/`` runs from this interpreter's directory. Python blocks that
-import the generated client (``loss_service_client``) run with a freshly generated one on
+``http://localhost:8000`` (and a bare ``127.0.0.1:8000``) in commands and code are rewritten to it, and back
+in the outputs. A command starting with ``.venv/bin/`` runs from this interpreter's directory. Python
+blocks that import the generated client (``loss_service_client``) run with a freshly generated one on
 ``PYTHONPATH``, as docs/clients.md has the reader do. Request ids (32 hex digits) are masked when
 comparing; ``--write`` leaves a shown output alone when it differs only there.
 
@@ -195,9 +195,10 @@ def _doctest_case(path: Path, lines: list[str], body: range, indent: str) -> Cas
 
 
 def to_live(text: str, url: str) -> str:
+    """The docs' address made the live one: URLs, and the bare ``host:port`` V2 clients take."""
     for doc_url in DOC_URLS:
         text = text.replace(doc_url, url)
-    return text
+    return text.replace(DOC_URLS[0].removeprefix("http://"), url.removeprefix("http://"))
 
 
 def run_case(case: Case, url: str, env: dict[str, str]) -> list[list[str]]:
