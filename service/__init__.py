@@ -1,4 +1,4 @@
-"""loss-service: exact, explainable softmax cross-entropy over HTTP."""
+"""loss-service: exact, explainable cross-entropy losses and metrics over HTTP (REST and KServe V2)."""
 
 from importlib.metadata import PackageNotFoundError, version
 
