@@ -1,4 +1,5 @@
-"""Core bench, in one process: the service's NumPy loss against torch cross_entropy and np.exp.
+"""Core bench, in one process: the service's NumPy losses against torch (cross_entropy and
+binary_cross_entropy_with_logits) and np.exp.
 
 Every contender sees the same float32 arrays. Rounds interleave the contenders so drift on a shared
 machine hits them alike; each ratio is taken within a round and the median over rounds reported.
@@ -20,7 +21,7 @@ from threadpoolctl import threadpool_limits
 from bench import payloads, reference
 from bench.common import stage_args, write_result
 from bench.stats import median
-from service.losses import categorical_cross_entropy, sparse_cross_entropy
+from service.losses import binary_cross_entropy, categorical_cross_entropy, sparse_cross_entropy
 from service.losses.metrics import SOFTMAX_METRICS
 from service.memory import retain_freed_memory
 
@@ -47,6 +48,7 @@ class Case:
     logits: np.ndarray
     labels: np.ndarray
     targets: np.ndarray
+    multi_hot: np.ndarray
 
 
 def make_case(shape: tuple[int, ...]) -> Case:
@@ -54,17 +56,19 @@ def make_case(shape: tuple[int, ...]) -> Case:
         logits=payloads.make_logits(shape),
         labels=payloads.make_labels(shape[:-1], shape[-1]),
         targets=payloads.make_targets(shape),
+        multi_hot=payloads.make_multi_hot(shape),
     )
 
 
 def contenders(case: Case) -> list[Contender]:
-    x, y, t = case.logits, case.labels, case.targets
+    x, y, t, h = case.logits, case.labels, case.targets, case.multi_hot
     classes = x.shape[-1]
     exp_out = np.empty_like(x)
     # torch wants the class axis at 1; flattening the leading axes is the usual (and free) view.
     xt = torch.from_numpy(x).view(-1, classes)
     yt = torch.from_numpy(y).view(-1)
     tt = torch.from_numpy(t).view(-1, classes)
+    ht = torch.from_numpy(h).view(-1, classes)
     found = [
         Contender("service_sparse", lambda: sparse_cross_entropy(x, y, reduction="mean")),
         # The same loss asking for every metric: their cost on top of the loss (target: at most 1.5x).
@@ -73,6 +77,9 @@ def contenders(case: Case) -> list[Contender]:
             lambda: sparse_cross_entropy(x, y, reduction="mean", metrics=SOFTMAX_METRICS),
         ),
         Contender("service_categorical", lambda: categorical_cross_entropy(x, t, reduction="mean")),
+        # Multi-label: the mean over examples of each row's mean equals torch's mean over all elements.
+        Contender("service_binary", lambda: binary_cross_entropy(x, h, reduction="mean")),
+        Contender("torch_binary_1t", lambda: F.binary_cross_entropy_with_logits(xt, ht, reduction="mean"), 1),
         Contender("numpy_exp", lambda: np.exp(x)),
         # The same pass into a reused buffer: compute alone, without the fresh pages np.exp(x)
         # faults in on every call (costly on this VM: glibc returns large blocks to the OS).
@@ -122,6 +129,11 @@ def accuracy(case: Case) -> dict[str, float]:
             categorical_cross_entropy(case.logits, case.targets, reduction="mean"),
             reference.categorical_losses(case.logits, case.targets),
         ),
+        (
+            "binary",
+            binary_cross_entropy(case.logits, case.multi_hot, reduction="mean"),
+            reference.binary_losses(case.logits, case.multi_hot),
+        ),
     )
     for form, result, expected in checks:
         got = np.asarray(result.losses, dtype=np.float64)
@@ -140,6 +152,7 @@ RATIOS = {
     "sparse_vs_torch_2t": ("torch_sparse_2t", "service_sparse"),
     "categorical_vs_torch_1t": ("torch_categorical_1t", "service_categorical"),
     "categorical_vs_torch_2t": ("torch_categorical_2t", "service_categorical"),
+    "binary_vs_torch_1t": ("torch_binary_1t", "service_binary"),
     "sparse_all_metrics_vs_loss": ("service_sparse_all_metrics", "service_sparse"),
     "sparse_exp_passes": ("service_sparse", "numpy_exp"),
     "categorical_exp_passes": ("service_categorical", "numpy_exp"),

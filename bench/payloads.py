@@ -40,6 +40,11 @@ def make_targets(shape: tuple[int, ...], seed: int = 2) -> np.ndarray:
     return targets
 
 
+def make_multi_hot(shape: tuple[int, ...], seed: int = 3) -> np.ndarray:
+    """Multi-label targets: each label on with probability 0.2, as float32 0/1."""
+    return (np.random.default_rng(seed).random(shape, dtype=np.float32) < 0.2).astype(np.float32)
+
+
 def tensor_field(array: np.ndarray) -> dict[str, object]:
     """The contract's compact Tensor form: little-endian, row-major, base64."""
     little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))

@@ -19,6 +19,11 @@ def _at_most(target: str, value: float, bound: float, unit: str = "×") -> Verdi
     return Verdict(target, f"{value:.2f}{unit}", value <= bound)
 
 
+# The shapes the issues set binary and metric targets on.
+BINARY_SHAPES = ((8192, 1000), (65536, 10))
+METRICS_SHAPE = (8192, 1000)
+
+
 def core_verdicts(core: dict[str, Any]) -> list[Verdict]:
     verdicts = []
     for shape in core["shapes"]:
@@ -30,6 +35,18 @@ def core_verdicts(core: dict[str, Any]) -> list[Verdict]:
             )
             verdicts.append(
                 _at_most(f"core {name} {form}: ≤ 1.6 np.exp passes", ratios[f"{form}_exp_passes"], 1.6)
+            )
+        if tuple(shape["shape"]) in BINARY_SHAPES:
+            verdicts.append(
+                _at_least(f"core {name} binary: ≥ 1.0× torch (1 thread)", ratios["binary_vs_torch_1t"], 1.0)
+            )
+        if tuple(shape["shape"]) == METRICS_SHAPE:
+            verdicts.append(
+                _at_most(
+                    f"core {name} sparse, every metric: ≤ 1.5× the loss alone",
+                    ratios["sparse_all_metrics_vs_loss"],
+                    1.5,
+                )
             )
         worst = max(shape["accuracy"].values())
         verdicts.append(
