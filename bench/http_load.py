@@ -17,6 +17,8 @@ from bench.payloads import FORMS, HttpPayload, http_payload
 from bench.stats import median, percentile
 
 PAYLOAD_SHAPES = ((256, 10), (1024, 1000), (64, 32000))
+# Multi-label JSON to the binary endpoint, beside the sparse payloads (service only: the peer has none).
+MULTILABEL_SHAPES = ((256, 10), (1024, 1000))
 CONCURRENCY = (1, 8)
 _CALIBRATION_REQUESTS = 3
 # ratio name -> (numerator, denominator) key prefixes; both are throughputs, so > 1 = faster.
@@ -129,6 +131,10 @@ def run(quick: bool, out_dir: Path) -> Path:
                 for server in (service, peer) if form == "json" else (service,):
                     servers.post_checked(server, payload)  # warm-up and correctness check
                     targets.append(Target(server, payload, seconds_per_request(server, payload)))
+        for rows, classes in MULTILABEL_SHAPES:
+            payload = http_payload(rows, classes, "multilabel-json")
+            servers.post_checked(service, payload)
+            targets.append(Target(service, payload, seconds_per_request(service, payload)))
         runs = measure(targets, plan)
     summary = {
         key: {

@@ -10,9 +10,10 @@ import pybase64
 
 from bench import reference
 
-Form = Literal["json", "tensor", "v2-binary", "v2-json"]
+Form = Literal["json", "tensor", "v2-binary", "v2-json", "multilabel-json"]
 FORMS: tuple[Form, ...] = ("json", "tensor")
 SPARSE_PATH = "/v1/cross-entropy/sparse"
+BINARY_PATH = "/v1/cross-entropy/binary"
 V2_SPARSE_PATH = "/v2/models/sparse_cross_entropy/infer"
 JSON_HEADERS: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -141,6 +142,11 @@ class HttpPayload:
 
 def http_payload(rows: int, classes: int, form: Form, seed: int = 0) -> HttpPayload:
     logits = make_logits((rows, classes), seed)
+    if form == "multilabel-json":  # sigmoid cross-entropy on multi-hot labels, as tagging models send
+        targets = make_multi_hot((rows, classes), seed + 1)
+        body = orjson.dumps({"logits": logits.tolist(), "labels": targets.tolist()})
+        expected = float(reference.binary_losses(logits, targets).mean())
+        return HttpPayload(rows, classes, form, body, expected, BINARY_PATH)
     labels = make_labels((rows,), classes, seed + 1)
     expected = float(reference.sparse_losses(logits, labels).mean())
     if form == "v2-binary":
