@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .problems import ProblemError, render
+from .handlers import render_problem
+from .problems import ProblemError
 
 # Path prefixes that need a key (a prefix covers itself and everything under it). The OpenAPI document
 # marks the same operations as secured.
@@ -98,7 +99,7 @@ class ApiKeyMiddleware:
             and not _accepted(_presented(scope), self.digests)
         ):
             # Missing and wrong keys get the same answer: nothing to tell a guesser.
-            await render(UNAUTHORIZED, Request(scope), max_items=1)(scope, receive, send)
+            await render_problem(UNAUTHORIZED, Request(scope), max_items=1)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

@@ -88,6 +88,14 @@ def test_unknown_paths_under_v1_and_v2_models_need_a_key_too(keyed: InProcessCli
     problem(keyed.get("/v1x"), 404, "not_found")
 
 
+def test_a_v2_client_reads_the_401_in_its_own_flavour(keyed: InProcessClient) -> None:
+    # tritonclient shows the problem's `error` member.
+    answer = keyed.post("/v2/models/sparse_cross_entropy/infer", json={"inputs": []})
+    body = problem(answer, 401, "unauthorized")
+    assert body["error"] == body["detail"]
+    assert answer.headers["www-authenticate"] == "Bearer"
+
+
 @pytest.mark.parametrize("path", OPEN_PATHS)
 def test_probes_metrics_and_docs_stay_open(keyed: InProcessClient, path: str) -> None:
     assert keyed.get(path).status_code == 200
