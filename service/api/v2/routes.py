@@ -99,7 +99,6 @@ _INFER: dict[str, Any] = {
 
 
 # Inference first: the routes are matched in order, and inference is what is called most.
-# Inference first: routes are matched in order, and inference is what is called most.
 @router.post(MODEL + "/infer", operation_id="v2_infer", **_INFER)
 async def model_infer(request: Request, model: Model) -> Response:
     return await _infer(request, model, None)
