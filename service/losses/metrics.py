@@ -354,9 +354,10 @@ def binary_metrics(
     if hard and soft.any():
         position = tuple(int(i) for i in np.argwhere(soft)[0])
         index = index_of(position) if index_of is not None else position
+        verb = "need" if len(hard) > 1 else "needs"
         message = (
-            f"{' and '.join(hard)} {'need' if len(hard) > 1 else 'needs'} labels of 0 or 1, got {y_all[position]:g} at labels{list(index)}; "
-            "soft labels work for the loss and brier_score"
+            f"{' and '.join(hard)} {verb} labels of 0 or 1, got {y_all[position]:g} at labels"
+            f"{list(index)}; soft labels work for the loss and brier_score"
         )
         issue = Issue("invalid_labels", "labels", message, index=index, received=float(y_all[position]))
         raise LossInputError("invalid_labels", message, issues=[issue], count=int(soft.sum()))
