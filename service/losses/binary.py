@@ -24,10 +24,16 @@ from .inputs import (
     sample_weights,
 )
 from .result import LossResult, Reduction, assemble_result
-from .rows import row_dots
+from .rows import NARROW, row_dots
 from .softmax import clip_probabilities, quiet_floating_point
 
 ArrayLike = Any
+
+# Elements per block of the plain logits path: its buffers (two in the compute dtype, one float64) and
+# the block's logits and labels fit in a core's L2 cache.
+_PLAIN_BLOCK = 1 << 15
+# Below this loss per label a row's summed log-products may have lost relative accuracy: redone exactly.
+_TINY = 2.0**-32
 
 
 @quiet_floating_point
@@ -131,18 +137,97 @@ def binary_cross_entropy(
     m.check_metric_names(metrics, m.BINARY_METRICS)
     raw = np.asarray(predictions)
     layout = _layout(raw, "logits" if from_logits else "probabilities", axis, precision)
-    y, mask = _binary_labels(np.asarray(labels), layout, ignore_index, max_issues, warnings)
-    _check_predictions(layout, from_logits, max_issues)
-    cw = layout.along(class_weight, "class_weight", max_issues)
-    pw = layout.along(pos_weight, "pos_weight", max_issues)
-    sw = sample_weights(sample_weight, layout.pred.example_shape, max_issues=max_issues, warnings=warnings)
+    labels_array = np.asarray(labels)
+    given = _label_matrix(labels_array, layout, warnings)
+    # Plain BCE from logits takes the blocked path; every other option the element-wise one, as does
+    # plain BCE with a label outside [0, 1] (which that path then names).
+    plain = from_logits and ignore_index is None and class_weight is None and pos_weight is None
+    totals = None
+    if plain and focal_gamma == 0 and focal_alpha is None:
+        totals = _plain_logit_sums(layout, given, label_smoothing, max_issues)
+    if totals is not None:
+        counts = np.full(totals.shape, given.shape[1])
+        y = given.astype(np.float64, copy=False) if metrics else given
+        mask = np.ones(given.shape, dtype=bool)
+        sw = sample_weights(
+            sample_weight, layout.pred.example_shape, max_issues=max_issues, warnings=warnings
+        )
+    else:
+        y, mask = _binary_labels(given, labels_array.shape, layout, ignore_index, max_issues)
+        _check_predictions(layout, from_logits, max_issues)
+        cw = layout.along(class_weight, "class_weight", max_issues)
+        pw = layout.along(pos_weight, "pos_weight", max_issues)
+        sw = sample_weights(
+            sample_weight, layout.pred.example_shape, max_issues=max_issues, warnings=warnings
+        )
+        terms = _element_terms(
+            layout,
+            y,
+            mask,
+            cw,
+            pw,
+            from_logits,
+            label_smoothing,
+            epsilon,
+            focal_gamma,
+            focal_alpha,
+            max_issues,
+            warnings,
+        )
+        totals, counts = _row_totals(terms), np.count_nonzero(mask, axis=1)
+    counted = counts > 0
+    per_example = np.where(counted, totals / np.maximum(counts, 1), 0.0)
+    weight = np.where(counted, sw, 0.0)
+    contribution = np.where(weight != 0, sw * per_example, 0.0)
+    results = None
+    if metrics:
+        # Metrics read the probability before the clip and the label before smoothing.
+        x = layout.pred.matrix
+        p = np.exp(-_softplus(-x.astype(np.float64))) if from_logits else x.astype(np.float64)
+        results = m.binary_metrics(
+            metrics,
+            p,
+            y,
+            sw[:, None],
+            mask=mask,
+            threshold=threshold,
+            bins=calibration_bins,
+            warnings=warnings,
+            index_of=layout.index,
+        )
+    return assemble_result(
+        contribution,
+        weight,
+        counted,
+        example_shape=layout.pred.example_shape,
+        num_classes=layout.num_classes,
+        field=layout.pred.field,
+        precision=layout.pred.dtype.name,
+        reduction=reduction,
+        warnings=warnings,
+        metrics=results,
+    )
 
+
+def _element_terms(
+    layout: _Layout,
+    y: np.ndarray,
+    mask: np.ndarray,
+    cw: np.ndarray | None,
+    pw: np.ndarray | None,
+    from_logits: bool,
+    label_smoothing: float,
+    epsilon: float,
+    focal_gamma: float,
+    focal_alpha: float | None,
+    max_issues: int,
+    warnings: list[LossWarning],
+) -> np.ndarray:
+    """Every element's weighted term in float64 (masked elements 0): the path of every option."""
     # Probabilities are clipped and logged in float64, as on the softmax endpoints: in float32 1 − 1e-7
     # rounds to 0.99999988 and the two caps would differ (15.94 and 16.12).
     dtype = layout.pred.dtype if from_logits else np.dtype(np.float64)
-    t = y.astype(dtype)
-    if label_smoothing:
-        t = t * dtype.type(1.0 - label_smoothing) + dtype.type(label_smoothing / 2)
+    t = _smoothed(y, dtype, label_smoothing)
     x = layout.pred.matrix.astype(dtype, copy=False)
     if from_logits:
         ell = _logit_terms(x, t, pw)
@@ -167,40 +252,96 @@ def binary_cross_entropy(
         )
     if cw is not None:
         terms = terms * cw
-    labels_counted = np.count_nonzero(mask, axis=1)
+    return terms
+
+
+def _row_totals(terms: np.ndarray) -> np.ndarray:
+    """Per-row sums of float64 element terms."""
     classes = terms.shape[1]
-    totals = terms[:, 0] if classes == 1 else row_dots(terms, np.ones(classes))
-    counted = labels_counted > 0
-    per_example = np.where(counted, totals / np.maximum(labels_counted, 1), 0.0)
-    weight = np.where(counted, sw, 0.0)
-    contribution = np.where(weight != 0, sw * per_example, 0.0)
-    results = None
-    if metrics:
-        # Metrics read the probability before the clip and the label before smoothing.
-        p = np.exp(-_softplus(-x.astype(np.float64))) if from_logits else x
-        results = m.binary_metrics(
-            metrics,
-            p,
-            y,
-            sw[:, None],
-            mask=mask,
-            threshold=threshold,
-            bins=calibration_bins,
-            warnings=warnings,
-            index_of=layout.index,
-        )
-    return assemble_result(
-        contribution,
-        weight,
-        counted,
-        example_shape=layout.pred.example_shape,
-        num_classes=layout.num_classes,
-        field=layout.pred.field,
-        precision=layout.pred.dtype.name,
-        reduction=reduction,
-        warnings=warnings,
-        metrics=results,
-    )
+    return terms[:, 0] if classes == 1 else row_dots(terms, np.ones(classes))
+
+
+def _smoothed(y: np.ndarray, dtype: np.dtype, label_smoothing: float) -> np.ndarray:
+    """The targets ``y(1 − ε) + ε/2`` in ``dtype``."""
+    t = y.astype(dtype)
+    if label_smoothing:
+        t = t * dtype.type(1.0 - label_smoothing) + dtype.type(label_smoothing / 2)
+    return t
+
+
+def _plain_logit_sums(
+    layout: _Layout, labels: np.ndarray, label_smoothing: float, max_issues: int
+) -> np.ndarray | None:
+    r"""Per-row :math:`\sum_c \max(x, 0) - x t + \log(1 + e^{-|x|})` (float64) of the plain loss from
+    logits, block by block while each block is in cache; ``None`` when a label lies outside ``[0, 1]``
+    (the general path then names it).
+
+    The first two terms are taken per element in the compute dtype (exact for hard labels, every term
+    ``>= 0``) and summed by a BLAS dot per row. The last, in float32, is summed as the log of a product
+    (in float64, ``log1p`` per element joins the others):
+    :math:`1 + e` is exact in float64 for every float32 ``e`` above ``2^{-29}`` (below it, it only loses
+    an absolute ``2^{-53}``), and a product of ≤ 512 such factors rounds by a few ``2^{-53}`` at most, so
+    a row's total is off by at most about ``C · 2^{-52}`` absolutely. Rows whose total is below
+    :data:`_TINY` per label (every label confidently right, where that error would no longer be small
+    relative to the loss), rows that overflow and non-finite logits are redone element by element."""
+    x = layout.pred.matrix
+    dtype = x.dtype
+    rows, classes = x.shape
+    totals = np.empty(rows, dtype=np.float64)
+    block_rows = max(1, _PLAIN_BLOCK // classes)
+    size = (min(block_rows, rows), classes)
+    first, second = np.empty(size, dtype), np.empty(size, dtype)
+    # Few classes: the float64 factors class-major, so the pairwise products run along long rows.
+    narrow, products = classes < NARROW, dtype == np.float32
+    factors = np.empty((size[::-1] if narrow else size) if products else (0, 0), np.float64)
+    ones = np.ones(classes, dtype)
+    keep, shift = dtype.type(1.0 - label_smoothing), dtype.type(label_smoothing / 2)
+    for start in range(0, rows, block_rows):
+        at = slice(start, min(rows, start + block_rows))
+        xb, yb = x[at], labels[at]
+        a, b = first[: len(xb)], second[: len(xb)]
+        v = factors[:, : len(xb)] if narrow else factors[: len(xb)].T
+        if yb.size and not (yb.min() >= 0 and yb.max() <= 1):  # NaN fails both
+            return None
+        np.maximum(xb, 0, out=a)
+        if label_smoothing:
+            np.multiply(yb, keep, out=b)
+            np.add(b, shift, out=b)
+            np.multiply(b, xb, out=b)
+        else:
+            np.multiply(xb, yb, out=b)
+        np.subtract(a, b, out=a)  # max(x, 0) − x·t, before anything joins it
+        np.abs(xb, out=b)
+        np.negative(b, out=b)
+        np.exp(b, out=b)
+        if products:
+            np.add(b, 1.0, out=v.T)
+            log_sum = _log_row_products(v)
+        else:  # float64: 1 + e would round, so log1p per element, summed with the other terms
+            np.log1p(b, out=b)
+            np.add(a, b, out=a)
+            log_sum = np.zeros(len(xb))
+        totals[at] = row_dots(a, ones).astype(np.float64) + log_sum
+    redo = np.flatnonzero(~(totals >= classes * _TINY) | np.isinf(totals))
+    if redo.size:
+        if not np.isfinite(totals[redo]).all():
+            _check_predictions(layout, True, max_issues)
+        t = _smoothed(labels[redo], dtype, label_smoothing)
+        totals[redo] = _row_totals(_logit_terms(x[redo], t, None).astype(np.float64))
+    return totals
+
+
+def _log_row_products(v: np.ndarray) -> np.ndarray:
+    """``Σ_c log v_c`` per row for ``v`` of shape ``(classes, rows)`` in ``[1, 2]`` (overwritten): rows of
+    classes are multiplied pairwise (the order depends on the number of classes only) while a product
+    holds at most 512 factors, then the remaining few are logged and summed by :func:`row_dots`."""
+    n, factors = v.shape[0], 1
+    while n > 1 and 2 * factors <= 512:
+        half = n // 2
+        np.multiply(v[:half], v[n - half : n], out=v[:half])
+        n -= half
+        factors *= 2
+    return row_dots(np.log(v[:n]).T, np.ones(n))
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
@@ -339,14 +480,8 @@ def _check_predictions(layout: _Layout, from_logits: bool, max_issues: int) -> N
             )
 
 
-def _binary_labels(
-    labels: np.ndarray,
-    layout: _Layout,
-    ignore_index: float | None,
-    max_issues: int,
-    warnings: list[LossWarning],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Labels as a float64 matrix like the predictions' (masked elements 0) and the not-masked mask."""
+def _label_matrix(labels: np.ndarray, layout: _Layout, warnings: list[LossWarning]) -> np.ndarray:
+    """Labels laid out like the predictions' matrix, in their own dtype (shape and dtype checked)."""
     shape, given = layout.shape, tuple(int(n) for n in labels.shape)
     if given != shape:
         if given != (*shape, 1) and shape != (*given, 1):
@@ -371,7 +506,20 @@ def _binary_labels(
         raise input_error(
             "invalid_labels", f"labels must be numbers, got dtype {labels.dtype}", field="labels"
         )
-    values = layout.matrix(labels.reshape(shape).astype(np.float64, copy=False))
+    return layout.matrix(labels.reshape(shape))
+
+
+def _binary_labels(
+    matrix: np.ndarray,
+    given: tuple[int, ...],
+    layout: _Layout,
+    ignore_index: float | None,
+    max_issues: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (:func:`_label_matrix`, ``given``: the shape they came in) as a float64 matrix (masked
+    elements 0) and the not-masked mask."""
+    shape = layout.shape
+    values = matrix.astype(np.float64, copy=False)
     mask = np.ones(values.shape, dtype=bool) if ignore_index is None else values != ignore_index
     invalid = mask & ~((values >= 0) & (values <= 1))
     if invalid.any():
