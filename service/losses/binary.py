@@ -315,7 +315,7 @@ def _plain_logit_sums(
         np.negative(b, out=b)
         np.exp(b, out=b)
         if products:
-            np.add(b, 1.0, out=v.T)
+            np.add(b, 1.0, out=v.T, dtype=np.float64)  # in float64: a float32 sum would round 1 + e
             log_sum = _log_row_products(v)
         else:  # float64: 1 + e would round, so log1p per element, summed with the other terms
             np.log1p(b, out=b)
