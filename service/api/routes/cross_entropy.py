@@ -12,6 +12,7 @@ from ...families import FAMILIES, Family
 from ..body import check_media_type
 from ..evaluation import evaluate
 from ..openapi import PROBLEM_RESPONSES, request_body
+from ..raw_route import RawRequestRoute
 from ..responding import respond
 from ..schemas import CrossEntropyResponse
 
@@ -36,4 +37,5 @@ for _family in FAMILIES:
         openapi_extra=request_body(_family.request),
         response_model=CrossEntropyResponse,
         responses=PROBLEM_RESPONSES,
+        route_class_override=RawRequestRoute,
     )

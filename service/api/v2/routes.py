@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -10,6 +11,7 @@ from starlette.responses import Response
 
 from ...lifecycle import readiness
 from ..openapi import problem_response
+from ..raw_route import RawRequestRoute
 from ..responding import respond
 from ..routes.health import NOT_READY_RESPONSES, check_ready
 from . import metadata
@@ -84,6 +86,7 @@ async def _infer(request: Request, model: str, version: str | None) -> Response:
     return await respond(request, evaluate, check_media_type)
 
 
+Endpoint = Callable[..., Awaitable[Response]]
 _METADATA: dict[str, Any] = {"response_model": ModelMetadata, "summary": "Model metadata: inputs and outputs"}
 _READY: dict[str, Any] = {
     "response_model": ModelReady,
@@ -98,13 +101,30 @@ _INFER: dict[str, Any] = {
 }
 
 
+def _inference(path: str, operation_id: str) -> Callable[[Endpoint], Endpoint]:
+    """``@router.post`` for an inference route, which takes the raw request (see ``RawRequestRoute``)."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["POST"],
+            operation_id=operation_id,
+            route_class_override=RawRequestRoute,
+            **_INFER,
+        )
+        return endpoint
+
+    return register
+
+
 # Inference first: the routes are matched in order, and inference is what is called most.
-@router.post(MODEL + "/infer", operation_id="v2_infer", **_INFER)
+@_inference(MODEL + "/infer", "v2_infer")
 async def model_infer(request: Request, model: Model) -> Response:
     return await _infer(request, model, None)
 
 
-@router.post(VERSIONED + "/infer", operation_id="v2_version_infer", **_INFER)
+@_inference(VERSIONED + "/infer", "v2_version_infer")
 async def model_version_infer(request: Request, model: Model, version: Version) -> Response:
     return await _infer(request, model, version)
 
