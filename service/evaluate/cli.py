@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     body.add_argument("--reduction", choices=REDUCTIONS, default="mean")
     body.add_argument("--axis", type=int, help="class axis of the predictions (default -1)")
     body.add_argument("--class-weight", type=_class_weight, help="C comma-separated weights")
+    body.add_argument(
+        "--pos-weight", type=_class_weight, help="binary: C comma-separated weights of the positive term"
+    )
+    body.add_argument("--focal-gamma", type=float, help="focal exponent γ (default 0: plain cross-entropy)")
+    body.add_argument("--focal-alpha", type=float, help="focal balancing α in [0, 1] (default: none)")
     body.add_argument("--label-smoothing", type=float)
     body.add_argument("--ignore-index", type=int, help="label to ignore, e.g. -100 (sparse)")
     body.add_argument("--epsilon", type=float, help="clip for probabilities (default 1e-7)")
@@ -165,6 +170,9 @@ def main(argv: list[str]) -> int:
         reduction=args.reduction,
         axis=args.axis,
         class_weight=args.class_weight,
+        pos_weight=args.pos_weight,
+        focal_gamma=args.focal_gamma,
+        focal_alpha=args.focal_alpha,
         label_smoothing=args.label_smoothing,
         ignore_index=args.ignore_index,
         epsilon=args.epsilon,

@@ -36,6 +36,7 @@ class RequestOptions:
     reduction: str = "mean"
     axis: int | None = None
     class_weight: tuple[float, ...] | None = None
+    pos_weight: tuple[float, ...] | None = None
     label_smoothing: float | None = None
     ignore_index: int | None = None
     epsilon: float | None = None
@@ -45,6 +46,8 @@ class RequestOptions:
     top_k: int | None = None
     calibration_bins: int | None = None
     threshold: float | None = None
+    focal_gamma: float | None = None
+    focal_alpha: float | None = None
 
     @property
     def wants_losses(self) -> bool:
@@ -57,6 +60,7 @@ class RequestOptions:
         optional = {
             "axis": self.axis,
             "class_weight": None if self.class_weight is None else list(self.class_weight),
+            "pos_weight": None if self.pos_weight is None else list(self.pos_weight),
             "label_smoothing": self.label_smoothing,
             "ignore_index": self.ignore_index,
             "epsilon": self.epsilon,
@@ -65,6 +69,8 @@ class RequestOptions:
             "top_k": self.top_k,
             "calibration_bins": self.calibration_bins,
             "threshold": self.threshold,
+            "focal_gamma": self.focal_gamma,
+            "focal_alpha": self.focal_alpha,
         }
         for key, value in optional.items():
             if value is not None and key not in family_of(mode).request.model_fields:
