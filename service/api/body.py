@@ -128,15 +128,15 @@ async def _capped(request: Request, limit: int) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def _inflate(chunks: AsyncIterator[bytes], coding: str, limit: int) -> bytearray:
+async def _inflate(chunks: AsyncIterator[bytes], coding: str, limit: int) -> bytes:
     """Inflate chunk by chunk in bounded steps: a bomb is refused once ``limit`` is crossed, having
     inflated no more than that. A chunk's first step runs here; one that inflates to more (a large or
     a bomb's chunk) goes on in a worker thread, so the event loop keeps answering meanwhile."""
     inflater = Inflater(coding, limit)
     async for chunk in chunks:
         inflater.feed(chunk)
-        if inflater.step() and len(inflater.output) <= limit:
+        if inflater.step() and inflater.size <= limit:
             await run_in_threadpool(inflater.drain)
-        if len(inflater.output) > limit:
+        if inflater.size > limit:
             raise _too_large(f"more than {limit}", limit, "inflated request body")
     return inflater.finish()

@@ -1,20 +1,36 @@
 """``Content-Encoding`` on request bodies: gzip, and deflate in the zlib format (RFC 9110), inflated
-step by step as the compressed chunks arrive, so a size cap bites before a bomb has been inflated."""
+step by step as the compressed chunks arrive, so a size cap bites before a bomb has been inflated.
+
+Inflation is ISA-L's (``isal``, zlib's API): 5-7x zlib's speed here, which is what a bomb up to the
+cap costs (64 MiB of it: 0.22 s with zlib, 0.03 s with ISA-L)."""
 
 from __future__ import annotations
 
-import zlib
+import re
+from typing import cast
 
+from isal import isal_zlib
 from starlette.datastructures import Headers
 
 from .problems import ProblemError, clip, item
 
 SUPPORTED = ("gzip", "deflate", "identity")
 # x-gzip: RFC 9110 §8.4.1.3 asks recipients to take it as gzip.
-_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
-# The most one zlib call may produce: what a chunk inflates to on the event loop (well under a
-# millisecond) before the rest moves to a worker thread.
+_WBITS = {
+    "gzip": 16 + isal_zlib.MAX_WBITS,
+    "x-gzip": 16 + isal_zlib.MAX_WBITS,
+    "deflate": isal_zlib.MAX_WBITS,
+}
+# The most one call may produce on the event loop (well under a millisecond) before the rest of a
+# chunk moves to a worker thread.
 STEP_BYTES = 256 * 1024
+# The most one call may produce in the worker thread: few calls (each takes the GIL back) in a few
+# milliseconds each.
+DRAIN_STEP_BYTES = 8 * 1024 * 1024
+# isal's stub types its exception class as an instance of Exception.
+_ISAL_ERROR = cast(type[Exception], isal_zlib.error)
+# "Error -4 Invalid gzip/zlib wrapper found": the reason without ISA-L's code.
+_ERROR_CODE = re.compile(r"^Error -?\d+:?\s*")
 
 
 def content_coding(headers: Headers) -> str | None:
@@ -59,31 +75,36 @@ class Inflater:
     """Inflates one body: ``feed`` each compressed chunk, then ``step`` until it returns False (or
     ``drain``), then ``finish``.
 
-    Each step produces at most ``min(STEP_BYTES, room + 1)`` bytes, ``room`` being what is left under
+    Each step produces at most ``min(most, room + 1)`` bytes, ``room`` being what is left under
     ``cap``: the caller sees the cap crossed by at most one byte, never by a bomb's worth."""
 
     def __init__(self, coding: str, cap: int) -> None:
         self.coding = coding
         self.cap = cap
-        self.output = bytearray()
-        self._stream = zlib.decompressobj(_WBITS[coding])
+        self.size = 0  # bytes inflated so far
+        self._parts: list[
+            bytes
+        ] = []  # joined once at the end: growing one buffer would copy it again and again
+        self._stream = isal_zlib.decompressobj(_WBITS[coding])
         self._pending = b""
-        self._more = False  # the last step filled its allowance: zlib may hold more output
+        self._more = False  # the last step filled its allowance: the stream may hold more output
 
     def feed(self, data: bytes) -> None:
         self._pending += data
         self._more = bool(self._pending)
 
-    def step(self) -> bool:
-        """Inflate one bounded step; True while input (or output zlib holds back) remains."""
+    def step(self, most: int = STEP_BYTES) -> bool:
+        """Inflate one bounded step; True while input (or output the stream holds back) remains."""
         if not self._more:
             return False
-        allowance = max(1, min(STEP_BYTES, self.cap - len(self.output) + 1))
+        allowance = max(1, min(most, self.cap - self.size + 1))
         try:
             produced = self._stream.decompress(self._pending, allowance)
-        except zlib.error as exc:  # "Error -3 while decompressing data: incorrect header check"
-            raise _invalid(self.coding, str(exc).rpartition("decompressing data: ")[2]) from None
-        self.output += produced
+        except _ISAL_ERROR as exc:
+            reason = _ERROR_CODE.sub("", str(exc))
+            raise _invalid(self.coding, reason[:1].lower() + reason[1:]) from None
+        self._parts.append(produced)
+        self.size += len(produced)
         self._pending = self._stream.unconsumed_tail
         if self._stream.eof and self._stream.unused_data:
             self._next_member(self._stream.unused_data)
@@ -91,20 +112,22 @@ class Inflater:
         return self._more
 
     def drain(self) -> None:
-        """Step until the input is used up or the output is past the cap. zlib lets go of the GIL while
+        """Step until the input is used up or the output is past the cap. ISA-L lets go of the GIL while
         it inflates, so in a worker thread this leaves the event loop free."""
-        while self.step() and len(self.output) <= self.cap:
+        while self.step(DRAIN_STEP_BYTES) and self.size <= self.cap:
             pass
 
     def _next_member(self, rest: bytes) -> None:
         if self.coding == "deflate":  # one zlib stream per body
             raise _invalid(self.coding, f"{len(rest)} bytes follow the end of the stream")
         # A gzip file may be several members, one after another (RFC 1952 §2.2).
-        self._stream = zlib.decompressobj(_WBITS[self.coding])
+        self._stream = isal_zlib.decompressobj(_WBITS[self.coding])
         self._pending = rest
 
-    def finish(self) -> bytearray:
+    def finish(self) -> bytes:
         """The inflated body, once the input has ended; 400 if the stream stopped short."""
         if not self._stream.eof:
             raise _invalid(self.coding, "the compressed stream is truncated")
-        return self.output
+        output = b"".join(self._parts)
+        self._parts.clear()
+        return output

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..config import Settings
 from .body import Body, read_body
 from .evaluation import Answer
+from .offload import evaluate_off_loop
 
 # Below this size parsing and math take microseconds: a thread hop would cost more than it saves.
 INLINE_BODY_BYTES = 64 * 1024
@@ -29,7 +29,7 @@ async def respond(
     if len(box[0]) <= INLINE_BODY_BYTES:
         answer = evaluate(box[0], settings)
     else:
-        answer = await run_in_threadpool(_evaluate_and_free, evaluate, box, settings)
+        answer = await evaluate_off_loop(_evaluate_and_free, evaluate, box, settings)
     request.state.elements = answer.elements
     return Response(answer.body, media_type=answer.media_type, headers=answer.headers)
 

@@ -103,7 +103,7 @@ def test_the_inflater_stops_one_byte_past_the_cap(cap: int) -> None:
     inflater.feed(BOMB)
     inflater.drain()
     # Each step asks zlib for at most room + 1 bytes: the 3 MB were never inflated.
-    assert len(inflater.output) == cap + 1
+    assert inflater.size == cap + 1
 
 
 def test_a_large_body_inflates_in_bounded_steps() -> None:
@@ -113,9 +113,9 @@ def test_a_large_body_inflates_in_bounded_steps() -> None:
     inflater.feed(zlib.compress(bytes(size)))
     sizes = []
     while True:
-        before = len(inflater.output)
+        before = inflater.size
         more = inflater.step()
-        sizes.append(len(inflater.output) - before)
+        sizes.append(inflater.size - before)
         if not more:
             break
     assert sizes[:3] == [STEP_BYTES] * 3
@@ -164,9 +164,9 @@ def test_a_streamed_compressed_body_is_refused_once_past_the_body_limit(client: 
     [
         ("gzip", gzip.compress(BODY)[:-10], "the compressed stream is truncated"),
         ("gzip", b"", "the compressed stream is truncated"),
-        ("gzip", b"not gzip at all", "incorrect header check"),
+        ("gzip", b"not gzip at all", "invalid gzip/zlib wrapper found"),
         # Raw deflate without the zlib header, as some clients wrongly send it.
-        ("deflate", zlib.compress(BODY)[2:-4], "incorrect header check"),
+        ("deflate", zlib.compress(BODY)[2:-4], "gzip/zlib wrapper specifies unsupported compress method"),
         ("deflate", zlib.compress(BODY) + b"junk", "4 bytes follow the end of the stream"),
     ],
     ids=["truncated", "empty", "not-gzip", "raw-deflate", "trailing-junk"],
