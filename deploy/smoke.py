@@ -37,6 +37,10 @@ class Failed(Exception):
     pass
 
 
+# 1000 characters no log line may carry more than 120 of.
+LOGGED_RUN = "Z" * 1000
+
+
 def check(condition: bool, what: str) -> None:
     if not condition:
         raise Failed(what)
@@ -176,6 +180,10 @@ def check_errors(client: Client, body_limit: int) -> None:
         "out-of-range text like TF's",
     )
     check_problem(*client.request("GET", "/no/such/path"), "not_found", "unknown path")
+    # Long client text (scripts/docker-test.sh then finds no run of it in any log): a 404 like any other.
+    long_path = "/v1/" + LOGGED_RUN * 4 + "?q=" + LOGGED_RUN * 2
+    headers = {"User-Agent": LOGGED_RUN, "Referer": LOGGED_RUN}
+    check_problem(*client.request("GET", long_path, None, headers), "not_found", "long path and headers")
     check_problem(*client.declared_too_large(SPARSE, body_limit + 1), "too_large", "declared Content-Length")
     chunk = b" " * (1 << 20)
     chunks = (chunk for _ in range(body_limit // len(chunk) + 2))

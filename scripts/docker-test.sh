@@ -4,7 +4,8 @@
 #   2. build the image; run it; deploy/smoke.py against it; `docker stop` must exit 0;
 #   3. `docker compose up` (3 replicas behind nginx, published on 127.0.0.1 only); deploy/smoke.py
 #      through nginx; more than one replica must have served; a replica stopped under a steady
-#      stream of requests fails none of them; every replica exits 0 when stopped.
+#      stream of requests fails none of them; every replica exits 0 when stopped; no log line
+#      holds more than 120 characters of a long path, query or header the smoke test sent.
 # Teardown always runs (trap) and removes only what this script made; it stops the engine only
 # if this script started it.
 set -euo pipefail
@@ -83,6 +84,9 @@ case $(docker logs "$CONTAINER" 2>&1) in
   *'"SIGTERM: /readyz answers 503'*) ;;
   *) echo "no drain on SIGTERM in the container's log" >&2; exit 1 ;;
 esac
+if docker logs "$CONTAINER" 2>&1 | grep -E 'Z{121}' | cut -c1-200; then
+  echo "a log line holds the smoke test's long path, query or header (above, cut)" >&2; exit 1
+fi
 
 step "compose up: replicas behind nginx"
 export LOSS_SERVICE_PUBLISH_PORT
@@ -101,6 +105,13 @@ served=$(grep -F "\"request_id\":\"$RUN_ID-compose-" <<<"$logs" | grep -F '"rout
   | cut -d' ' -f1 | sort -u | wc -l || true)
 step "$served of $replicas replicas logged the smoke test's cross-entropy requests"
 [ "$served" -ge 2 ] || { echo "the requests did not spread over the replicas" >&2; exit 1; }
+
+step "no log line of nginx or a replica carries more than 120 characters a client sent"
+if docker compose -p "$PROJECT" logs --no-color | grep -E 'Z{121}' | cut -c1-200; then
+  echo "a log line holds the smoke test's long path, query or header (above, cut)" >&2; exit 1
+fi
+grep -qF '"path":"/v1/ZZZZ' <<<"$(docker compose -p "$PROJECT" logs --no-color nginx)" \
+  || { echo "nginx did not log the long path in its clipped JSON format" >&2; exit 1; }
 
 step "a replica stops while requests flow through nginx: not one may fail"
 python3 deploy/smoke.py "http://127.0.0.1:$LOSS_SERVICE_PUBLISH_PORT" --steady 12 \
