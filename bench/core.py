@@ -153,6 +153,9 @@ RATIOS = {
     "categorical_vs_torch_1t": ("torch_categorical_1t", "service_categorical"),
     "categorical_vs_torch_2t": ("torch_categorical_2t", "service_categorical"),
     "binary_vs_torch_1t": ("torch_binary_1t", "service_binary"),
+    # The pure-NumPy floor: one np.exp pass alone (every element's loss needs an exp) over torch's
+    # whole fused loss; near 1, no NumPy sequence of passes can match torch.
+    "binary_exp_out_of_torch_1t": ("numpy_exp_out", "torch_binary_1t"),
     "sparse_all_metrics_vs_loss": ("service_sparse_all_metrics", "service_sparse"),
     "sparse_exp_passes": ("service_sparse", "numpy_exp"),
     "categorical_exp_passes": ("service_categorical", "numpy_exp"),

@@ -107,6 +107,26 @@ def core_section(core: dict[str, Any]) -> str:
         parts.append(
             f"**{form}** ({'index' if form == 'sparse' else 'probability'} targets)\n\n{table(headers, rows)}"
         )
+    binary = [
+        [
+            _shape(shape["shape"]),
+            _ms(shape["seconds"]["service_binary"]),
+            _ms(shape["seconds"]["torch_binary_1t"]),
+            _ms(shape["seconds"]["numpy_exp_out"]),
+            f"{shape['ratios']['binary_vs_torch_1t']:.2f}×",
+            f"{shape['ratios']['binary_exp_out_of_torch_1t']:.2f}",
+        ]
+        for shape in core["shapes"]
+        if "binary_exp_out_of_torch_1t" in shape["ratios"]  # runs before it lack the floor
+    ]
+    if binary:
+        headers = ["shape", "service ms", "torch 1t ms", "np.exp(x, out) ms", "vs torch 1t", "exp / torch"]
+        parts.append(
+            "**binary** (multi-hot targets, from logits; torch: `binary_cross_entropy_with_logits`). "
+            "`exp / torch` is one np.exp pass alone over torch's whole loss: every element's loss "
+            "needs an exp, so the pure-NumPy core cannot be faster than that pass plus reading the "
+            "labels and summing.\n\n" + table(headers, binary)
+        )
     return "\n\n".join(parts)
 
 
@@ -278,7 +298,8 @@ def v2_section(v2: dict[str, Any] | None) -> str:
         f"{', '.join(f'{x:.2f}' for x in v2.get('load_average_end', []))}). MLServer {v2['mlserver']} runs "
         "`bench/peers/mlserver_model` (the same stable sparse cross-entropy in NumPy) in one process "
         "(parallel_workers 0) from `bench/.venv-mlserver`; the service runs as in §2. `v2-binary` is "
-        "Triton's binary tensor extension both ways; `v2-json` is V2 JSON with flat data.\n\n"
+        "Triton's binary tensor extension both ways; `v2-json` is V2 JSON with flat data; `bare-read` is "
+        "the floor app that only receives the same V2 binary body (§ floor).\n\n"
         + table(["server/form/payload", "body MiB", "req/s", "p50 ms", "p99 ms"], rows)
         + "\n\nRatios (throughput, per round, median):\n\n"
         + table(["ratio", "value"], ratios)

@@ -121,6 +121,14 @@ def v2_verdicts(v2: dict[str, Any]) -> list[Verdict]:
                 f"{form} 256×10 c1: ≥ 2× MLServer V2 JSON", ratios[f"{form} vs MLServer v2-json 256x10"], 2.0
             )
         )
+    if "bare-read vs v2-binary 1024x1000" in ratios:  # runs before it had no bare app
+        verdicts.append(
+            _at_most(
+                "V2 binary 1024×1000 c1: within 1.2× of the bare app that only receives the body",
+                ratios["bare-read vs v2-binary 1024x1000"],
+                1.2,
+            )
+        )
     worst = max(r["ratio_to_body"] for r in v2["memory"]["results"])
     verdicts.append(_at_most("memory V2 binary 64×32000: ≤ 1.5× body", worst, 1.5))
     return verdicts

@@ -40,6 +40,9 @@ RATIOS = (
     ("/v1 json vs MLServer v2-json 256x10", "service/json/256x10", "mlserver/v2-json/256x10"),
     ("v2-binary vs MLServer v2-json 256x10", "service/v2-binary/256x10", "mlserver/v2-json/256x10"),
     ("v2-json vs MLServer v2-json 256x10", "service/v2-json/256x10", "mlserver/v2-json/256x10"),
+    # The issue's floor: the bare app that only receives the body (bench/investigations/floor_apps.py)
+    # over the service's V2 binary, so at most 1.2 = within 1.2x of it.
+    ("bare-read vs v2-binary 1024x1000", "bare-read/v2-binary/1024x1000", "service/v2-binary/1024x1000"),
 )
 PROFILE_REQUESTS = 2000
 TOP = 12
@@ -47,10 +50,16 @@ TOP = 12
 
 def _throughput(quick: bool, out_dir: Path) -> dict[str, Any]:
     plan = QUICK if quick else FULL
-    with servers.running("service", out_dir / "logs") as service, mlserver.running(out_dir / "logs") as peer:
+    logs = out_dir / "logs"
+    with (
+        servers.running("service", logs) as service,
+        mlserver.running(logs) as peer,
+        servers.running("bare-read", logs) as bare,
+    ):
         probe = _probe_binary(peer)
         cases = [
             (service, http_payload(*LARGE, "v2-binary")),
+            (bare, http_payload(*LARGE, "v2-binary")),
             (peer, http_payload(*LARGE, "v2-json")),
             (service, http_payload(*SMALL, "json")),
             (service, http_payload(*SMALL, "v2-binary")),
@@ -59,7 +68,7 @@ def _throughput(quick: bool, out_dir: Path) -> dict[str, Any]:
         ]
         targets = []
         for server, payload in cases:
-            servers.post_checked(server, payload)  # warm-up and correctness check
+            _check(server, payload)
             targets.append(Target(server, payload, seconds_per_request(server, payload)))
         runs = measure(targets, plan, concurrency=(1,), stage="v2")
     summary = {
@@ -83,6 +92,18 @@ def _throughput(quick: bool, out_dir: Path) -> dict[str, Any]:
         "runs": runs,
         "mlserver_binary_probe": probe,
     }
+
+
+def _check(server: servers.Server, payload: HttpPayload) -> None:
+    """Warm-up and correctness: the float64 loss, or from the bare app the body's size."""
+    if server.name != "bare-read":
+        servers.post_checked(server, payload)
+        return
+    answer = httpx.post(
+        server.base_url + payload.path, content=payload.body, timeout=servers.REQUEST_TIMEOUT_S
+    )
+    if answer.text != str(len(payload.body)):
+        raise RuntimeError(f"{server.name} answered {answer.text[:100]!r}, not the body's size")
 
 
 def _probe_binary(peer: servers.Server) -> dict[str, Any]:
