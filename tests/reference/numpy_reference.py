@@ -219,6 +219,10 @@ def from_request(endpoint: str, body: Mapping[str, Any]) -> Reference:
         "focal_alpha": body.get("focal_alpha"),
     }
     predictions = decode(body["logits" if from_logits else "probabilities"])
+    if body.get("precision") == "float32":
+        # Computing in float32 means on the float32 values: a probability near 1 rounds by a relative
+        # 6e-8, which −log(1 − p) amplifies by 1/(1 − p).
+        predictions = np.asarray(predictions, dtype=np.float32).astype(np.float64)
     labels = decode(body["labels"])
     if endpoint == "binary":
         from .binary_reference import binary
