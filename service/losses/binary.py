@@ -32,6 +32,8 @@ ArrayLike = Any
 # Elements per block of the plain logits path: its buffers (two in the compute dtype, one float64) and
 # the block's logits and labels fit in a core's L2 cache.
 _PLAIN_BLOCK = 1 << 15
+# With few classes the passes are cheap and their number per block is what costs: larger blocks.
+_NARROW_BLOCK = 1 << 17
 # Below this loss per label a row's summed log-products may have lost relative accuracy: redone exactly.
 _TINY = 2.0**-32
 
@@ -277,51 +279,64 @@ def _plain_logit_sums(
     (the general path then names it).
 
     The first two terms are taken per element in the compute dtype (exact for hard labels, every term
-    ``>= 0``) and summed by a BLAS dot per row. The last, in float32, is summed as the log of a product
+    ``>= 0``) and summed per row. The last, in float32, is summed as the log of a product
     (in float64, ``log1p`` per element joins the others):
     :math:`1 + e` is exact in float64 for every float32 ``e`` above ``2^{-29}`` (below it, it only loses
     an absolute ``2^{-53}``), and a product of ≤ 512 such factors rounds by a few ``2^{-53}`` at most, so
     a row's total is off by at most about ``C · 2^{-52}`` absolutely. Rows whose total is below
     :data:`_TINY` per label (every label confidently right, where that error would no longer be small
-    relative to the loss), rows that overflow and non-finite logits are redone element by element."""
+    relative to the loss), rows that overflow and non-finite logits are redone element by element.
+
+    Few classes: each block is turned class-major first, so every pass, and the per-row sums, run along
+    long contiguous rows rather than short ones (the order of each row's sum depends on ``C`` only)."""
     x = layout.pred.matrix
     dtype = x.dtype
     rows, classes = x.shape
     totals = np.empty(rows, dtype=np.float64)
-    block_rows = max(1, _PLAIN_BLOCK // classes)
-    size = (min(block_rows, rows), classes)
-    first, second = np.empty(size, dtype), np.empty(size, dtype)
-    # Few classes: the float64 factors class-major, so the pairwise products run along long rows.
     narrow, products = classes < NARROW, dtype == np.float32
-    factors = np.empty((size[::-1] if narrow else size) if products else (0, 0), np.float64)
+    block_rows = max(1, (_NARROW_BLOCK if narrow else _PLAIN_BLOCK) // classes)
+    size = (classes, min(block_rows, rows)) if narrow else (min(block_rows, rows), classes)
+    block = np.empty(size if narrow else (0, 0), dtype)
+    first, second, third = (np.empty(size, dtype) for _ in range(3))
+    factors = np.empty(size if products else (0, 0), np.float64)
     ones = np.ones(classes, dtype)
     keep, shift = dtype.type(1.0 - label_smoothing), dtype.type(label_smoothing / 2)
+    half = dtype.type(0.5)
     for start in range(0, rows, block_rows):
         at = slice(start, min(rows, start + block_rows))
         xb, yb = x[at], labels[at]
-        a, b = first[: len(xb)], second[: len(xb)]
-        v = factors[:, : len(xb)] if narrow else factors[: len(xb)].T
+        n = len(xb)
         if yb.size and not (yb.min() >= 0 and yb.max() <= 1):  # NaN fails both
             return None
-        np.maximum(xb, 0, out=a)
-        if label_smoothing:
-            np.multiply(yb, keep, out=b)
-            np.add(b, shift, out=b)
-            np.multiply(b, xb, out=b)
-        else:
-            np.multiply(xb, yb, out=b)
-        np.subtract(a, b, out=a)  # max(x, 0) − x·t, before anything joins it
+        if narrow:
+            xb = block[:, :n]
+            np.copyto(xb, x[at].T)
+            yb = yb.T
+        a, b, c = (buf[:, :n] if narrow else buf[:n] for buf in (first, second, third))
         np.abs(xb, out=b)
+        # max(x, 0) as (x + |x|) / 2, exactly (an overflow to inf is redone below): np.maximum takes
+        # NaN-aware scalar loops, 4x the time of these two passes.
+        np.add(xb, b, out=a)
+        np.multiply(a, half, out=a)
+        if label_smoothing:
+            np.multiply(yb, keep, out=c)
+            np.add(c, shift, out=c)
+            np.multiply(c, xb, out=c)
+        else:
+            np.multiply(xb, yb, out=c)
+        np.subtract(a, c, out=a)  # max(x, 0) − x·t, before anything joins it
         np.negative(b, out=b)
         np.exp(b, out=b)
         if products:
-            np.add(b, 1.0, out=v.T, dtype=np.float64)  # in float64: a float32 sum would round 1 + e
-            log_sum = _log_row_products(v)
+            v = factors[:, :n] if narrow else factors[:n]
+            np.add(b, 1.0, out=v, dtype=np.float64)  # in float64: a float32 sum would round 1 + e
+            log_sum = _log_row_products(v if narrow else v.T)
         else:  # float64: 1 + e would round, so log1p per element, summed with the other terms
             np.log1p(b, out=b)
             np.add(a, b, out=a)
-            log_sum = np.zeros(len(xb))
-        totals[at] = row_dots(a, ones).astype(np.float64) + log_sum
+            log_sum = np.zeros(n)
+        sums = _class_major_sums(a) if narrow else row_dots(a, ones)
+        totals[at] = sums.astype(np.float64) + log_sum
     redo = np.flatnonzero(~(totals >= classes * _TINY) | np.isinf(totals))
     if redo.size:
         if not np.isfinite(totals[redo]).all():
@@ -329,6 +344,16 @@ def _plain_logit_sums(
         t = _smoothed(labels[redo], dtype, label_smoothing)
         totals[redo] = _row_totals(_logit_terms(x[redo], t, None).astype(np.float64))
     return totals
+
+
+def _class_major_sums(a: np.ndarray) -> np.ndarray:
+    """``Σ_c a_c`` per row for ``a`` of shape ``(classes, rows)`` (overwritten), pairwise by halves."""
+    n = a.shape[0]
+    while n > 1:
+        half = n // 2
+        np.add(a[:half], a[n - half : n], out=a[:half])
+        n -= half
+    return a[0]
 
 
 def _log_row_products(v: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from reference import binary_reference
 
 from service.losses import binary_cross_entropy
+from service.losses.binary import _NARROW_BLOCK
 
 # Float32 inputs: a loss within float32 rounding (a soft target's max(x, 0) − x·t cancels a little) of
 # the float64 value of the same inputs; the same bound the core bench applies.
@@ -59,3 +60,19 @@ def test_soft_labels_take_the_same_path_accurately(dtype: type) -> None:
     got = binary_cross_entropy(x, y, reduction="none").losses
     rtol = FLOAT32_RTOL if dtype is np.float32 else 1e-12
     np.testing.assert_allclose(got, _reference_losses(x, y), rtol=rtol)
+
+
+@pytest.mark.parametrize("classes", [1, 10, 63])
+def test_narrow_batches_over_several_blocks_keep_each_example_independent(classes: int) -> None:
+    # Few classes: blocks are taken class-major; rows in the second and third block, and the last
+    # row of a partial block, give what they give alone and what the reference gives.
+    rows = 2 * (_NARROW_BLOCK // classes) + 5
+    rng = np.random.default_rng(classes)
+    x = (rng.standard_normal((rows, classes)) * 4).astype(np.float32)
+    y = (rng.random((rows, classes)) < 0.3).astype(np.float32)
+    got = binary_cross_entropy(x, y, reduction="none").losses
+    picks = np.unique(np.linspace(0, rows - 1, 200).astype(int))
+    np.testing.assert_allclose(got[picks], _reference_losses(x[picks], y[picks]), rtol=FLOAT32_RTOL)
+    for row in (0, _NARROW_BLOCK // classes, rows - 1):
+        alone = binary_cross_entropy(x[row : row + 1], y[row : row + 1], reduction="none").losses
+        assert np.array_equal(alone, got[row : row + 1])
