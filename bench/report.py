@@ -10,6 +10,8 @@ from bench.common import BENCH_DIR, read_result, stage_args
 
 MiB = 2**20
 SERIES = {("service", "json"): "tab:blue", ("service", "tensor"): "tab:green", ("peer", "json"): "tab:red"}
+# From the V2 stage (one client only): the service's binary tensors and MLServer's V2 JSON.
+V2_SERIES = {("service", "v2-binary"): "tab:purple", ("mlserver", "v2-json"): "tab:orange"}
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -313,20 +315,28 @@ def v2_section(v2: dict[str, Any] | None) -> str:
     )
 
 
-def chart(http: dict[str, Any], path: Path, title: str) -> None:
+def chart(http: dict[str, Any], v2: dict[str, Any] | None, path: Path, title: str) -> None:
     fig = Figure(figsize=(11, 4.5))
     ax_rps, ax_elems = fig.subplots(1, 2)
-    for (server, form), color in SERIES.items():
-        for c, style in (("c1", "-o"), ("c8", "--s")):
-            keys = [k for k in http["summary"] if k.startswith(f"{server}/{form}/")]
-            sizes = [int(r) * int(n) for r, n in (k.split("/")[2].split("x") for k in keys)]
-            rps = [http["summary"][k][c]["rps"] for k in keys]
-            order = sorted(range(len(sizes)), key=sizes.__getitem__)
-            xs, ys = [sizes[i] for i in order], [rps[i] for i in order]
-            label = f"{server} {form} {c.replace('c', 'c=')}"
-            ax_rps.plot(xs, ys, style, color=color, label=label)
-            logits_per_s = [x * y / 1e6 for x, y in zip(xs, ys, strict=True)]
-            ax_elems.plot(xs, logits_per_s, style, color=color, label=label)
+    lines = [
+        (http["summary"], server, form, color, c, style)
+        for (server, form), color in SERIES.items()
+        for c, style in (("c1", "-o"), ("c8", "--s"))
+    ]
+    if v2:
+        # The V2 stage's summary has one client's figures per key: shaped like http's under "c1".
+        summary = {key: {"c1": value} for key, value in v2["http"]["summary"].items()}
+        lines += [(summary, server, form, color, "c1", "-^") for (server, form), color in V2_SERIES.items()]
+    for summary, server, form, color, c, style in lines:
+        keys = [k for k in summary if k.startswith(f"{server}/{form}/")]
+        sizes = [int(r) * int(n) for r, n in (k.split("/")[2].split("x") for k in keys)]
+        rps = [summary[k][c]["rps"] for k in keys]
+        order = sorted(range(len(sizes)), key=sizes.__getitem__)
+        xs, ys = [sizes[i] for i in order], [rps[i] for i in order]
+        label = f"{server} {form} {c.replace('c', 'c=')}"
+        ax_rps.plot(xs, ys, style, color=color, label=label)
+        logits_per_s = [x * y / 1e6 for x, y in zip(xs, ys, strict=True)]
+        ax_elems.plot(xs, logits_per_s, style, color=color, label=label)
     for ax, ylabel in ((ax_rps, "requests / s"), (ax_elems, "million logits / s")):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -362,7 +372,7 @@ def write(out_dir: Path, readme: Path, chart_path: Path) -> None:
         + targets.responsiveness_verdicts(responsiveness)
         + (targets.v2_verdicts(v2) if v2 else [])
     )
-    chart(http, chart_path, f"loss-service vs a typical FastAPI peer — {run['started_utc']}")
+    chart(http, v2, chart_path, f"loss-service vs a typical FastAPI peer and MLServer — {run['started_utc']}")
     mode = " (**quick mode**: too short for conclusions)" if run["quick"] else ""
     stages = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in run["stage_s"].items())
     revision = f"`{run['revision_start']}`"

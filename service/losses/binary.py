@@ -353,7 +353,8 @@ def _class_major_sums(a: np.ndarray) -> np.ndarray:
         half = n // 2
         np.add(a[:half], a[n - half : n], out=a[:half])
         n -= half
-    return a[0]
+    total: np.ndarray = a[0]
+    return total
 
 
 def _log_row_products(v: np.ndarray) -> np.ndarray:
