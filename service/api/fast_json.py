@@ -7,7 +7,9 @@ Tensors: a JSON parser copies a base64 string at least twice (its buffers, then 
 of the body instead, it is decoded straight from the request's own bytes — less than half the memory, and
 no parsing of megabytes of text.
 
-Only what is plainly well-formed takes these paths — rectangular arrays of plain JSON numbers, Tensors
+Only what is plainly well-formed takes these paths — rectangular arrays of plain JSON numbers (simdjson
+flattens ``[0, [1], 2]`` as readily as ``[0, 1, 2]``, so the ``[`` of the text are counted against the
+arrays the shapes need), Tensors
 whose data has no escapes, every other field a plain value validated by the same Pydantic model — and
 anything else returns ``None``: the body then takes the general path (``model_validate_json`` on the raw
 bytes), which gives the precise problem. Both paths therefore agree on every body these accept.
@@ -26,7 +28,7 @@ import simdjson
 from pydantic import ValidationError
 
 from . import json_slices
-from .body import Body
+from .body import Body, count_byte
 from .decoding import ArrayKind, SplicedTensor
 from .schemas import NESTED_MAX_RANK, FamilyRequest, Tensor
 
@@ -153,11 +155,14 @@ def _array_from_runs(view: memoryview, runs: list[tuple[int, int]], *, integer: 
     """The array whose top-level elements are the runs' text, each run parsed on its own."""
     parts: list[np.ndarray] = []
     for start, stop in runs:
-        document = _parse_document(b"".join((b"[", view[start:stop], b"]")))
+        text = b"".join((b"[", view[start:stop], b"]"))
+        document = _parse_document(text)
         part = _numeric_array(document, integer=integer) if isinstance(document, simdjson.Array) else None
         del document  # the parser is reused for the next run only once no proxy into it is left
         if part is None or (parts and part.shape[1:] != parts[0].shape[1:]):
             return None
+        if count_byte(text, b"[") != _brackets_of_shape(part.shape):
+            return None  # an array nested where a number belongs, flattened by simdjson
         parts.append(part)
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
@@ -183,8 +188,10 @@ def _parse_numeric(
     arrays: Decoded = {}
     plain: dict[str, Any] = {}
     value = None
+    brackets = 0  # how many '[' the body's text needs for what was parsed
     for key in keys:
         value = document[key]
+        brackets += key.count("[")
         if key in presliced and value == _placeholder(key):
             arrays[key] = presliced.pop(key)
             plain[key] = []
@@ -194,13 +201,18 @@ def _parse_numeric(
                 return None
             arrays[key] = array
             plain[key] = []  # validated as a (trivially valid) array; the data is in `arrays`
+            brackets += _brackets_of_shape(array.shape)
         elif isinstance(value, simdjson.Array | simdjson.Object):
             plain[key] = value.as_list() if isinstance(value, simdjson.Array) else value.as_dict()
+            brackets += _brackets_of_value(plain[key])
         else:
             plain[key] = value
+            brackets += _brackets_of_value(value)
     del document, value  # the thread's parser may only be reused once no proxy into it is left
     if presliced:
         return None  # a placeholder stood somewhere else than under its own key
+    if count_byte(body, b"[") != brackets:
+        return None  # an array nested where a number belongs, which simdjson's buffer flattened
     try:
         return model.model_validate(plain, strict=True), arrays
     except ValidationError:
@@ -265,3 +277,23 @@ def _rows_fit(node: Any, shape: list[int], depth: int) -> bool:
         isinstance(child, simdjson.Array) and len(child) == length and _rows_fit(child, shape, depth + 1)
         for child in node
     )
+
+
+def _brackets_of_shape(shape: tuple[int, ...]) -> int:
+    """How many ``[`` a rectangular array of ``shape`` is written with: one per array at each depth."""
+    total, arrays = 0, 1
+    for length in shape:
+        total += arrays
+        arrays *= length
+    return total
+
+
+def _brackets_of_value(value: Any) -> int:
+    """How many ``[`` a plain JSON value is written with (strings may hold some too)."""
+    if isinstance(value, str):
+        return value.count("[")
+    if isinstance(value, list):
+        return 1 + sum(_brackets_of_value(item) for item in value)
+    if isinstance(value, dict):
+        return sum(key.count("[") + _brackets_of_value(item) for key, item in value.items())
+    return 0

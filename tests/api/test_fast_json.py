@@ -73,6 +73,14 @@ BODIES = [
     {"logits": LOGITS, "labels": [0, 1, 2, 1], "from_logits": True},
     {"logits": LOGITS, "labels": [0, 1, 2, 1], "reduction": "avg"},
     {"logits": [[1.0, 2.0]], "labels": [[1, 0]]},
+    # A number replaced by an array of the same count, which simdjson's buffer would flatten.
+    {"logits": LOGITS, "labels": [0, [1], 2, 1]},
+    {"logits": [[2.0, [1.0], 0.1], *LOGITS[1:]], "labels": [0, 1, 2, 1]},
+    {"logits": [[2.0, [], [1.0, 0.1]], *LOGITS[1:]], "labels": [0, 1, 2, 1]},
+    {"logits": [[[2.0], 1.0, 0.1], *LOGITS[1:]], "labels": [0, 1, 2, 1]},
+    # Brackets inside strings and keys are text, not arrays: the fast path still takes these.
+    {"logits": LOGITS, "labels": [0, 1, 2, 1], "reduction": "[sum]"},
+    {"logits": LOGITS, "labels": [0, 1, 2, 1], "metrics": ["accuracy", "[x]"], "x[": {"[": [1, [2]]}},
 ]
 
 
@@ -207,3 +215,20 @@ def test_tensor_bodies_are_told_from_numeric_ones_by_a_sample() -> None:
     numeric_body = json.dumps({"logits": logits.tolist(), "labels": list(range(256))}).encode()
     assert fast_json._mostly_text(tensor_body)
     assert not fast_json._mostly_text(numeric_body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"logits": LOGITS, "labels": [0, 1, 2, 1], "class_weight": [0.2, 1, 3], "metrics": ["accuracy"]},
+        # Metric names are checked after parsing: a bracket in one is text the count must include.
+        {"logits": LOGITS, "labels": [0, 1, 2, 1], "metrics": ["accuracy", "[x]", "[["]},
+        {"logits": [[[0.3, -1.2], [1.5, 0.0]]], "labels": [[1, 0]], "axis": 1, "sample_weight": [[2.0, 1.0]]},
+    ],
+)
+def test_well_formed_bodies_keep_the_fast_path(
+    body: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The count of '[' in the text matches what was parsed, brackets in strings and keys included.
+    monkeypatch.setattr(fast_json, "FAST_PATH_MIN_BYTES", 0)
+    assert fast_json.parse(json.dumps(body).encode(), SPARSE.request, SPARSE.arrays) is not None

@@ -75,6 +75,10 @@ SLICED_BODIES = [
     {"logits": [[1.0, 2.0], [3.0, 4.0]], "labels": [0, 2]},  # a problem the core finds
     {"logits": [[1.0, 2.0], [3.0, 4.0]], "labels": [0, 1.5]},
     {"logits": [], "labels": []},
+    # A number replaced by an array of the same count: simdjson's buffer would flatten it.
+    {"logits": [[1.0, 2.0], [3.0, [4.0]]], "labels": [0, 1]},
+    {"logits": [[1.0, 2.0], [[], [3.0, 4.0]]], "labels": [0, 1]},
+    {"logits": [[1.0, 2.0], [3.0, 4.0]], "labels": [[0], 1]},
 ]
 
 
