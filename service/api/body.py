@@ -21,14 +21,14 @@ Body = bytes | bytearray | mmap.mmap
 _SCAN_SLICE = 1 << 20
 
 
-def _slices(body: Body, start: int, end: int | None) -> Iterator[np.ndarray]:
+def _slices(body: Body | memoryview, start: int, end: int | None) -> Iterator[np.ndarray]:
     view = memoryview(body)
     stop = len(body) if end is None else end
     for at in range(start, stop, _SCAN_SLICE):
         yield np.frombuffer(view[at : min(at + _SCAN_SLICE, stop)], dtype=np.uint8)
 
 
-def count_byte(body: Body, byte: bytes, start: int = 0, end: int | None = None) -> int:
+def count_byte(body: Body | memoryview, byte: bytes, start: int = 0, end: int | None = None) -> int:
     """How many times ``byte`` occurs in ``body[start:end]`` (NumPy: ~10x ``bytes.count`` for one byte)."""
     code = byte[0]
     return sum(int(np.count_nonzero(part == code)) for part in _slices(body, start, end))

@@ -17,7 +17,7 @@ def read(pad: int) -> tuple[bytearray, inputs.Request]:
         [("logits", "FP32", LOGITS.astype(np.float32)), ("labels", "INT64", LABELS)], pad=pad
     )
     buffer = bytearray(body)
-    framed = framing.unframe(buffer, headers["Inference-Header-Content-Length"])
+    framed = framing.unframe(buffer, headers["Inference-Header-Content-Length"], max_elements=1 << 24)
     return buffer, inputs.read(framed, family_of("sparse"), max_elements=1 << 24)
 
 

@@ -14,6 +14,7 @@ import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 
+from .. import fast_json
 from ..body import Body
 from ..problems import ProblemError, clip, item
 from ..request_errors import error_detail, error_item
@@ -48,16 +49,20 @@ def check_media_type(request: Request) -> None:
 
 
 class Framed(NamedTuple):
-    """The validated JSON header and the bytes after it (empty without the binary extension)."""
+    """The validated JSON header, the bytes after it (empty without the binary extension), and the JSON
+    ``data`` of inputs already read into NumPy, by input position (their ``data`` in ``header`` is ``[]``)."""
 
     header: InferenceRequest
     binary: memoryview
+    json_data: dict[int, np.ndarray]
 
 
-def unframe(body: Body, header_length: str | None) -> Framed:
+def unframe(body: Body, header_length: str | None, *, max_elements: int) -> Framed:
     view = memoryview(body).toreadonly()  # tensors are views of the body; the core must not write them
     split = len(view) if header_length is None else _header_length(header_length, len(view))
-    return Framed(_header(view[:split]), view[split:])
+    fast = fast_json.parse_v2_header(view[:split], InferenceRequest, max_elements=max_elements)
+    header, json_data = fast if fast is not None else (_header(view[:split]), {})
+    return Framed(header, view[split:], json_data)
 
 
 def _header_length(text: str, body_bytes: int) -> int:

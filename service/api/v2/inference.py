@@ -20,7 +20,7 @@ VERSION = "1"
 
 
 def infer(family: Family, header_length: str | None, body: Body, settings: Settings) -> Answer:
-    framed = framing.unframe(body, header_length)
+    framed = framing.unframe(body, header_length, max_elements=settings.max_elements)
     wanted = _wanted(framed.header)
     request = inputs.read(framed, family, max_elements=settings.max_elements)
     try:

@@ -90,7 +90,8 @@ def read(framed: Framed, family: Family, *, max_elements: int) -> Request:
             arrays[entry.name] = from_bytes(buffer, dtype, entry.shape)
             placed[entry.name] = Placed(position, tuple(entry.shape), None)
         else:
-            arrays[entry.name], json_shape = _from_json(entry, dtype, kind, where)
+            decoded = framed.json_data.get(position)
+            arrays[entry.name], json_shape = _from_json(entry, dtype, kind, where, decoded)
             placed[entry.name] = Placed(position, tuple(entry.shape), json_shape)
     binary.finish()
     _require(family, placed)
@@ -148,15 +149,16 @@ class _Binary:
 
 
 def _from_json(
-    entry: RequestInput, dtype: str, kind: ArrayKind, where: str
+    entry: RequestInput, dtype: str, kind: ArrayKind, where: str, decoded: np.ndarray | None
 ) -> tuple[np.ndarray, tuple[int, ...]]:
-    """JSON ``data`` (flat or nested, row-major) as the input's datatype."""
+    """JSON ``data`` (flat or nested, row-major) as the input's datatype; ``decoded``: that data already
+    read into NumPy by the fast path."""
     data = entry.data
     if not isinstance(data, list):
         raise _invalid(where + "/data", f"input {entry.name} needs data (a list) or binary_data_size")
     integer = dtype in ("int32", "int64")
     try:
-        array = np.array(data)
+        array = np.array(data) if decoded is None else decoded
     except (ValueError, OverflowError):
         array = np.array(None)
     if array.dtype.kind not in ("i", "f") or (integer and array.dtype.kind == "f"):
