@@ -337,28 +337,22 @@ def per_class_weights(
     return weights
 
 
-def check_option(ok: bool, field: str, message: str) -> None:
-    if not ok:
-        raise input_error("invalid_field", message, field=field)
-
-
 def check_common_options(*, reduction: str, **options: float | None) -> None:
     """The reduction's name and each numeric option (``None``: not given) within its :data:`OPTION_BOUNDS`
     (integer options, ``top_k`` and ``calibration_bins``, must be integers)."""
-    check_option(
-        reduction in REDUCTIONS,
-        "reduction",
-        f"reduction must be one of {', '.join(REDUCTIONS)}; got {reduction!r}",
-    )
+    # Each message is written only when its check fails: this runs on every request.
+    if reduction not in REDUCTIONS:
+        message = f"reduction must be one of {', '.join(REDUCTIONS)}; got {reduction!r}"
+        raise input_error("invalid_field", message, field="reduction")
     for name, value in options.items():
         if value is None:
             continue
         bounds = OPTION_BOUNDS[name]
-        if name in INTEGER_OPTIONS:
-            whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
-            check_option(whole, name, f"{name} must be an integer, got {value!r}")
-        inside = all(_COMPARISONS[op](value, bound) for op, bound in bounds.items())
-        check_option(inside, name, f"{name} must be in {interval_text(bounds)}, got {value}")
+        if name in INTEGER_OPTIONS and (not isinstance(value, int | np.integer) or isinstance(value, bool)):
+            raise input_error("invalid_field", f"{name} must be an integer, got {value!r}", field=name)
+        if not all(_COMPARISONS[op](value, bound) for op, bound in bounds.items()):
+            message = f"{name} must be in {interval_text(bounds)}, got {value}"
+            raise input_error("invalid_field", message, field=name)
 
 
 def interval_text(bounds: dict[str, float]) -> str:
