@@ -175,9 +175,34 @@ def _from_json(
     if integer and array.size and (array.min() < np.iinfo(target).min or array.max() > np.iinfo(target).max):
         raise _bad_tensor(where + "/data", f"input {entry.name} holds values outside the range of {dtype}")
     shaped = array.reshape(entry.shape)
-    if dtype == "bfloat16":
-        return _round_to_bfloat16(shaped), array.shape
-    return shaped.astype(target, copy=False), array.shape
+    with np.errstate(over="ignore"):  # an overflow is the client's to hear about, below
+        cast = _round_to_bfloat16(shaped) if dtype == "bfloat16" else shaped.astype(target, copy=False)
+    if not integer:
+        _check_no_overflow(array, cast, entry, where)
+    return cast, array.shape
+
+
+def _check_no_overflow(sent: np.ndarray, cast: np.ndarray, entry: RequestInput, where: str) -> None:
+    """A finite number the datatype cannot hold would otherwise become ±inf, and the problem say "inf": name
+    the number sent instead."""
+    overflowed = np.flatnonzero(np.isinf(cast.ravel()) & np.isfinite(sent.ravel()))
+    if overflowed.size:
+        at = np.unravel_index(int(overflowed[0]), sent.shape)
+        value = float(sent.ravel()[overflowed[0]])
+        wider = "FP64" if entry.datatype == "FP32" else "FP32 or FP64"
+        raise _bad_tensor(
+            where + "/data/" + "/".join(str(int(i)) for i in at),
+            f"input {entry.name} holds {value:g}, beyond {entry.datatype}'s largest finite value "
+            f"{_LARGEST[entry.datatype]:g}; send it as {wider}",
+        )
+
+
+# The largest finite value of each floating datatype a cast can overflow.
+_LARGEST = {
+    "FP16": float(np.finfo(np.float16).max),
+    "BF16": float.fromhex("0x1.fep127"),
+    "FP32": float(np.finfo(np.float32).max),
+}
 
 
 def _round_to_bfloat16(array: np.ndarray) -> np.ndarray:
