@@ -184,14 +184,13 @@ def _parse_numeric(
         return None
     if not isinstance(document, simdjson.Object):
         return None
-    keys = list(document.keys())
-    if len(set(keys)) != len(keys):  # duplicate keys: leave the choice of value to the general path
+    if _repeats_a_key(document):  # leave the choice of value to the general path
         return None
     arrays: Decoded = {}
     plain: dict[str, Any] = {}
     value = None
     brackets = 0  # how many '[' the body's text needs for what was parsed
-    for key in keys:
+    for key in document:
         value = document[key]
         brackets += key.count("[")
         if key in presliced and value == _placeholder(key):
@@ -204,12 +203,9 @@ def _parse_numeric(
             arrays[key] = array
             plain[key] = []  # validated as a (trivially valid) array; the data is in `arrays`
             brackets += _brackets_of_shape(array.shape)
-        elif isinstance(value, simdjson.Array | simdjson.Object):
-            plain[key] = value.as_list() if isinstance(value, simdjson.Array) else value.as_dict()
-            brackets += _brackets_of_value(plain[key])
         else:
-            plain[key] = value
-            brackets += _brackets_of_value(value)
+            plain[key] = _plain(value)
+            brackets += _brackets_of_value(plain[key])
     del document, value  # the thread's parser may only be reused once no proxy into it is left
     if presliced:
         return None  # a placeholder stood somewhere else than under its own key
@@ -243,6 +239,7 @@ def parse_v2_header(
     plain: dict[str, Any] = {}
     decoded: dict[int, np.ndarray] = {}
     brackets = 0  # the '[' of the arrays read into NumPy, beyond the [] standing for each
+    value = entry = data = None
     for key in document:
         value = document[key]
         if key != "inputs" or not isinstance(value, simdjson.Array):
@@ -268,7 +265,7 @@ def parse_v2_header(
             elif "data" in entry:
                 fields["data"] = _plain(data)
             plain[key].append(fields)
-    del document, value  # the thread's parser may only be reused once no proxy into it is left
+    del document, value, entry, data  # the thread's parser is reused only once no proxy is left
     if count_byte(text, b"[") != brackets + _brackets_of_value(plain):
         return None  # an array nested where a number belongs, which simdjson's buffer flattened
     try:

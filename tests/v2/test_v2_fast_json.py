@@ -138,6 +138,14 @@ def test_v2_text_simdjson_refuses_takes_the_general_path(raw: bytes, monkeypatch
     )
 
 
+@pytest.mark.parametrize("raw", [b"{" + b" " * 20_000 + b"}", b'{"inputs": []' + b" " * 20_000 + b"}"])
+def test_large_bodies_without_input_data_agree(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Padded past the fast path's minimum: nothing to read into NumPy, and no crash looking for it.
+    assert answer("sparse", raw, fast=True, monkeypatch=monkeypatch) == answer(
+        "sparse", raw, fast=False, monkeypatch=monkeypatch
+    )
+
+
 def test_a_large_v2_json_body_takes_the_fast_path() -> None:
     rng = np.random.default_rng(0)
     body = sparse((rng.standard_normal(12) * 3).tolist())
