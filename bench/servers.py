@@ -18,6 +18,8 @@ SERVICE_APP = "service.main:app"
 PEER_APP = "bench.peers.typical_fastapi:app"
 # The floor bench's bare apps (bench/investigations/floor_apps.py), one more of the service's steps each.
 BARE_STEPS = ("read", "body", "hop", "inline", "thread")
+# The bare apps that stop before the evaluation: they answer the body's size, not a loss.
+BARE_SIZE_ONLY = ("bare-read", "bare-body", "bare-hop")
 APPS = {"service": SERVICE_APP, "peer": PEER_APP} | {
     f"bare-{s}": f"bench.investigations.floor_apps:{s}" for s in BARE_STEPS
 }
@@ -125,3 +127,14 @@ def post_checked(server: Server, payload: HttpPayload) -> float:
     if abs(loss - payload.expected_loss) > _CHECK_RTOL * abs(payload.expected_loss):
         raise RuntimeError(f"{server.name} loss {loss} != expected {payload.expected_loss}")
     return elapsed
+
+
+def checked(server: Server, payload: HttpPayload) -> None:
+    """Warm-up and correctness check of one target: the float64 loss, or from a bare app that stops
+    before the evaluation the body's size (such an app answers on any path)."""
+    if server.name not in BARE_SIZE_ONLY:
+        post_checked(server, payload)
+        return
+    answer = httpx.post(server.base_url + payload.path, content=payload.body, timeout=REQUEST_TIMEOUT_S)
+    if answer.text != str(len(payload.body)):
+        raise RuntimeError(f"{server.name} answered {answer.text[:100]!r}, not the body's size")

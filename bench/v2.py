@@ -68,7 +68,7 @@ def _throughput(quick: bool, out_dir: Path) -> dict[str, Any]:
         ]
         targets = []
         for server, payload in cases:
-            _check(server, payload)
+            servers.checked(server, payload)
             targets.append(Target(server, payload, seconds_per_request(server, payload)))
         runs = measure(targets, plan, concurrency=(1,), stage="v2")
     summary = {
@@ -92,18 +92,6 @@ def _throughput(quick: bool, out_dir: Path) -> dict[str, Any]:
         "runs": runs,
         "mlserver_binary_probe": probe,
     }
-
-
-def _check(server: servers.Server, payload: HttpPayload) -> None:
-    """Warm-up and correctness: the float64 loss, or from the bare app the body's size."""
-    if server.name != "bare-read":
-        servers.post_checked(server, payload)
-        return
-    answer = httpx.post(
-        server.base_url + payload.path, content=payload.body, timeout=servers.REQUEST_TIMEOUT_S
-    )
-    if answer.text != str(len(payload.body)):
-        raise RuntimeError(f"{server.name} answered {answer.text[:100]!r}, not the body's size")
 
 
 def _probe_binary(peer: servers.Server) -> dict[str, Any]:

@@ -10,12 +10,10 @@ Tensor-over-JSON ratio could go with this server on this machine.
 
 from pathlib import Path
 
-import httpx
-
 from bench import servers
 from bench.common import stage_args, write_result
 from bench.http_load import Plan, Target, measure, seconds_per_request
-from bench.payloads import HttpPayload, http_payload
+from bench.payloads import http_payload
 from bench.stats import median
 
 FULL = Plan(rounds=3, run_s=1.5, min_requests=6, cap_s=10.0)
@@ -27,16 +25,6 @@ DENOMINATOR = (1024, 1000, "json")
 NAMES = [f"bare-{step}" for step in servers.BARE_STEPS] + ["service"]
 
 
-def _check(server: servers.Server, payload: HttpPayload) -> None:
-    """The apps that evaluate must give the float64 loss; the others answer the body's size."""
-    if server.name in ("bare-inline", "bare-thread", "service"):
-        servers.post_checked(server, payload)
-        return
-    answer = httpx.post(server.sparse_url, content=payload.body, timeout=servers.REQUEST_TIMEOUT_S)
-    if answer.text != str(len(payload.body)):
-        raise RuntimeError(f"{server.name} answered {answer.text[:100]!r}, not the body's size")
-
-
 def run(quick: bool, out_dir: Path) -> Path:
     plan = QUICK if quick else FULL
     logs = out_dir / "logs"
@@ -45,7 +33,7 @@ def run(quick: bool, out_dir: Path) -> Path:
         for rows, classes, form in (*PAYLOADS, DENOMINATOR):
             payload = http_payload(rows, classes, form)
             for server in running if (rows, classes, form) != DENOMINATOR else running[-1:]:
-                _check(server, payload)
+                servers.checked(server, payload)
                 targets.append(Target(server, payload, seconds_per_request(server, payload)))
         runs = measure(targets, plan, concurrency=(1,), stage="floor")
     json_rps = [r["rps"] for r in runs["service/json/1024x1000"]]
